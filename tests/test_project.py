@@ -1,0 +1,66 @@
+"""The project's promises: the README's commands are what CI runs, the README matches its notebook, the package
+ships its data, and the `lmcourse` command works as installed."""
+import os, re, shutil, subprocess, sys
+try: import tomllib
+except ImportError: import tomli as tomllib   # Python 3.10
+from pathlib import Path
+import pytest
+from lmcourse import data as D
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands():
+    return re.findall(r'```sh\n(pip install[^\n]*)\n```', (ROOT/'README.md').read_text(encoding='utf-8'))
+
+
+def test_readme_has_exactly_two_commands_and_ci_runs_the_test_one():
+    cmds = readme_commands()
+    assert len(cmds) == 2, cmds
+    assert cmds[1] in (ROOT/'.ci'/'run').read_text(encoding='utf-8')
+
+
+def test_readme_is_generated_from_index_notebook():
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'make_readme.py'), '--check'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_package_data_covers_every_asset():
+    globs = tomllib.loads((ROOT/'pyproject.toml').read_text())['tool']['setuptools']['package-data']['lmcourse']
+    assets = [p.relative_to(ROOT/'lmcourse') for p in (ROOT/'lmcourse'/'assets').rglob('*') if p.is_file()]
+    missed = [str(p) for p in assets if not any(p.match(g) for g in globs)]
+    assert not missed and len(assets) >= 20
+    assert sum((ROOT/'lmcourse'/p).stat().st_size for p in assets) < 15e6
+
+
+def test_no_settings_ini():
+    assert not (ROOT/'settings.ini').exists() and not (ROOT/'setup.py').exists()
+    assert 'tst_flags' in tomllib.loads((ROOT/'pyproject.toml').read_text())['tool']['nbdev']
+
+
+def lmc(*args, **kw):
+    exe = shutil.which('lmcourse')
+    cmd = [exe] if exe else [sys.executable, '-c', 'from lmcourse.cli import main; main()']
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=300, **kw)
+
+
+def test_cli_version_and_list():
+    r = lmc('--version'); assert r.returncode == 0 and r.stdout.startswith('lmcourse ')
+    r = lmc('data', 'list'); assert r.returncode == 0 and all(k in r.stdout for k in D.BUNDLED)
+
+
+def test_cli_stats_main_job():
+    r = lmc('data', 'stats')
+    assert r.returncode == 0, r.stderr
+    rows = {l.split()[0]: l.split()[1:] for l in r.stdout.splitlines()[1:]}
+    assert rows['Swahili'][0] == '7853' and int(rows['English'][1]) > 780_000
+
+
+def test_cli_extract_gives_original_formats(tmp_path):
+    r = lmc('data', 'extract', 'bible', str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert D.read_bible(tmp_path/'bible'/'Zulu-NT.xml') == D.read_bible('zu')
+    r = lmc('data', 'extract', 'freedict', str(tmp_path))
+    assert D.read_dictd(tmp_path/'freedict'/'freedict-eng-swh.index') == D.read_dictd(D.freedict_path('en', 'sw'))
+    r = lmc('data', 'extract', 'nope', str(tmp_path))
+    assert r.returncode == 1 and 'unknown set' in r.stderr
