@@ -11,7 +11,7 @@ from pathlib import Path
 from . import data as D
 
 # %% auto #0
-__all__ = ['PARSERS', 'add_data_parser', 'main']
+__all__ = ['PARSERS', 'add_data_parser', 'add_corpus_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #038d2dab
 def _data_list(a):
@@ -62,8 +62,46 @@ def add_data_parser(sub):
     g.add_argument('--retries', type=int, default=3, help='retries, each resuming where the last stopped')
     g.set_defaults(func=_data_get)
 
-# %% ../nbs/10_cli.ipynb #96b9a04f
-PARSERS = [add_data_parser]
+# %% ../nbs/10_cli.ipynb #f0555b98
+def _corpus_wiki(a):
+    from lmcourse import corpus as C
+    try:
+        dump = Path(a.dump) if a.dump else D.get_wiki_dump(a.lang, a.date, home=a.home)
+        out = Path(a.out or Path(a.home or D.lmcourse_home())/'corpus'/f'{a.lang}wiki.jsonl')
+        st = C.extract_wiki(dump, out, min_chars=a.min_chars, n_proc=a.procs, limit=a.limit)
+    except (D.DownloadError, ValueError, FileNotFoundError) as e: sys.exit(f"lmcourse corpus wiki: {e}")
+    print(st); print(out)
+
+def _corpus_crawl(a):
+    from lmcourse import corpus as C
+    seeds = [l.strip() for s in a.seeds for l in (Path(s).read_text(encoding='utf-8').splitlines() if Path(s).is_file() else [s])]
+    out = Path(a.out or Path(a.home or D.lmcourse_home())/'corpus'/f'{a.lang or "all"}-crawl.jsonl')
+    try: st = C.Crawler([s for s in seeds if s], out, lang=a.lang, delay=a.delay, max_pages=a.max_pages,
+                        allowed=a.allow or None).run()
+    except ValueError as e: sys.exit(f"lmcourse corpus crawl: {e}")
+    print(dict(st)); print(out)
+
+def add_corpus_parser(sub):
+    "Add the `corpus` subcommand to the `sub` subparsers"
+    p = sub.add_parser('corpus', help='build a text corpus: Wikipedia dumps, web crawls')
+    s = p.add_subparsers(dest='action', required=True)
+    w = s.add_parser('wiki', help="extract a language's Wikipedia into JSONL articles")
+    w.add_argument('--lang', required=True, help='Wikipedia language code, e.g. sw')
+    w.add_argument('--date', default='latest'); w.add_argument('--dump', help='a dump already on disk')
+    w.add_argument('--out', help='output .jsonl or .txt'); w.add_argument('--home', help='cache directory')
+    w.add_argument('--min-chars', type=int, default=200); w.add_argument('--procs', type=int, help='processes (default: all cores)')
+    w.add_argument('--limit', type=int, help='stop after this many pages (a quick look)')
+    w.set_defaults(func=_corpus_wiki)
+    c = s.add_parser('crawl', help='crawl news or government sites politely (resumable)')
+    c.add_argument('seeds', nargs='+', help='seed URLs, or files of URLs one per line')
+    c.add_argument('--lang', help='keep pages in this language (ISO 639-1, e.g. sw)')
+    c.add_argument('--out', help='output .jsonl'); c.add_argument('--home', help='cache directory')
+    c.add_argument('--delay', type=float, default=1.0, help='seconds between requests to one host')
+    c.add_argument('--max-pages', type=int, default=1000); c.add_argument('--allow', nargs='*', help='allowed domains (default: the seeds\' hosts)')
+    c.set_defaults(func=_corpus_crawl)
+
+# %% ../nbs/10_cli.ipynb #e82ff166
+PARSERS = [add_data_parser, add_corpus_parser]
 
 def main(argv=None):
     "Entry point of the `lmcourse` command"

@@ -202,11 +202,11 @@ class NearDup:
         for b in bands: self.buckets.setdefault(b, []).append(key)
         return None
 
-# %% ../nbs/01_corpus.ipynb #1a8a8352
+# %% ../nbs/01_corpus.ipynb #68135308
 class Crawler:
     "Polite, resumable crawler from `seeds`, keeping pages in `lang` (ISO 639-1, langid's codes) as JSONL in `out`"
     def __init__(self, seeds, out, lang=None, allowed=None, delay=1.0, timeout=10, max_bytes=2_000_000, max_pages=1000,
-                 retries=3, max_wait=60, min_chars=200, near_dup=0.8, max_redirects=5,
+                 retries=3, max_wait=60, min_chars=200, near_dup=0.8, max_redirects=5, max_link_share=0.5,
                  user_agent='lmcourse-crawler/0.1 (+https://github.com/lmcourse/lmcourse)', session=None, progress=True):
         self.seeds = [u for u in map(canonical_url, seeds) if u]
         if not self.seeds: raise ValueError(f"no http(s) URL among the seeds {seeds!r}")
@@ -214,6 +214,7 @@ class Crawler:
         self.out, self.state_path = Path(out), Path(f'{out}.state.json')
         self.lang, self.delay, self.timeout, self.max_bytes, self.max_pages = lang, delay, timeout, max_bytes, max_pages
         self.retries, self.max_wait, self.min_chars, self.max_redirects = retries, max_wait, min_chars, max_redirects
+        self.max_link_share = max_link_share
         self.ua, self.progress = user_agent, progress
         self.s = session or requests.Session(); self.s.headers['User-Agent'] = user_agent
         self.robots, self.last, self.requested = {}, {}, []
@@ -324,17 +325,21 @@ class Crawler:
                 got = self.fetch(url)
                 if got:
                     final, body = got; seen.add(final)
-                    try: links = lxml.html.fromstring(body).xpath('//a/@href')
-                    except Exception: links = []   # lxml raises several types on broken or empty documents
+                    try:
+                        tree = lxml.html.fromstring(body)
+                        links, anchors = tree.xpath('//a/@href'), ' '.join(a.text_content() for a in tree.xpath('//a'))
+                    except Exception: links, anchors = [], ''   # lxml raises several types on broken or empty documents
                     for l in links:
                         c = canonical_url(l, final)
                         if c and c not in seen and self.allowed_url(c): seen.add(c); frontier.append(c)
                         elif c is None or not self.allowed_url(c): self.stats['links_ignored'] += 1
+                    # not trafilatura's `deduplicate`: its cache is global to the process and would drop text across crawls
                     doc = trafilatura.extract(body, url=final, output_format='json', with_metadata=True,
-                                              include_comments=False, include_tables=False, deduplicate=True)
+                                              include_comments=False, include_tables=False)
                     doc = json.loads(doc) if doc else {}
                     text, lang = (doc.get('text') or '').strip(), None
                     if len(text) < self.min_chars: why = 'too_short'
+                    elif len(anchors.split()) > self.max_link_share * len(text.split()): why = 'link_list'   # an index page
                     else:
                         lang = langid.classify(text)[0]
                         why = 'wrong_lang' if self.lang and lang != self.lang else self._is_dup(text, final)
