@@ -62,7 +62,7 @@ def add_data_parser(sub):
     g.add_argument('--retries', type=int, default=3, help='retries, each resuming where the last stopped')
     g.set_defaults(func=_data_get)
 
-# %% ../nbs/10_cli.ipynb #f0555b98
+# %% ../nbs/10_cli.ipynb #325976e2
 def _corpus_wiki(a):
     from lmcourse import corpus as C
     try:
@@ -80,6 +80,22 @@ def _corpus_crawl(a):
                         allowed=a.allow or None).run()
     except ValueError as e: sys.exit(f"lmcourse corpus crawl: {e}")
     print(dict(st)); print(out)
+
+def _corpus_prepare(a):
+    from lmcourse import corpus as C
+    src = a.src
+    try:
+        docs = C.bible_docs(src.split(':', 1)[1]) if src.startswith('bible:') else Path(src)
+        out = Path(a.out or Path(a.home or D.lmcourse_home())/'corpus'/(Path(src).stem if isinstance(docs, Path) else src.replace(':', '-')))
+        meta = C.prepare_corpus(docs, out, valid=a.valid, test=a.test, min_chars=a.min_chars, sentences=not a.lines)
+    except (ValueError, FileNotFoundError, KeyError) as e: sys.exit(f"lmcourse corpus prepare: {e}")
+    print(D.pd.DataFrame(meta).T.to_string()); print(out)
+
+def _corpus_stats(a):
+    from lmcourse import corpus as C
+    try: tr, va = [[t for d in C.tokenize(C.read_split(a.dir, s)) for t in d] for s in ('train', 'valid')]
+    except (ValueError, FileNotFoundError) as e: sys.exit(f"lmcourse corpus stats: {e}")
+    print(D.pd.Series(C.token_stats(tr, va)).to_string())
 
 def add_corpus_parser(sub):
     "Add the `corpus` subcommand to the `sub` subparsers"
@@ -99,6 +115,15 @@ def add_corpus_parser(sub):
     c.add_argument('--delay', type=float, default=1.0, help='seconds between requests to one host')
     c.add_argument('--max-pages', type=int, default=1000); c.add_argument('--allow', nargs='*', help='allowed domains (default: the seeds\' hosts)')
     c.set_defaults(func=_corpus_crawl)
+    r = s.add_parser('prepare', help='normalise, sentence-split, deduplicate and split a corpus into train/valid/test')
+    r.add_argument('src', help='a .jsonl (from wiki or crawl) or .txt (a document per line), or bible:LANG for a bundled Bible')
+    r.add_argument('--out', help='output folder (default: $LMCOURSE_HOME/corpus/NAME)'); r.add_argument('--home')
+    r.add_argument('--valid', type=float, default=0.1); r.add_argument('--test', type=float, default=0.1)
+    r.add_argument('--min-chars', type=int, default=1, help='drop shorter documents')
+    r.add_argument('--lines', action='store_true', help='keep the lines as they are instead of splitting sentences')
+    r.set_defaults(func=_corpus_prepare)
+    t = s.add_parser('stats', help='tokens, types, hapax share and valid OOV rate of a prepared corpus')
+    t.add_argument('dir', help='a folder written by `corpus prepare`'); t.set_defaults(func=_corpus_stats)
 
 # %% ../nbs/10_cli.ipynb #e82ff166
 PARSERS = [add_data_parser, add_corpus_parser]

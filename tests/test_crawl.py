@@ -141,3 +141,15 @@ def test_bad_seeds_and_unreachable_host(tmp_path):
 def test_canonical_url():
     assert canonical_url('HTTPS://Gov.Example:443/a/./b/../c/?b=2&a=1&utm_medium=x#f') == 'https://gov.example/a/c/?a=1&b=2'
     assert canonical_url('javascript:void(0)') is None and canonical_url('//cdn.example/x', 'http://a.example/') == 'http://cdn.example/x'
+
+
+def test_killed_crawl_loses_nothing(news, tmp_path):
+    "A kill between state saves, in the middle of writing a page: the cut line is dropped, no page is lost or doubled"
+    out, state = tmp_path/'sw.jsonl', tmp_path/'sw.jsonl.state.json'
+    crawl(news, out, max_pages=1)
+    old = state.read_bytes()
+    crawl(news, out, max_pages=3)
+    state.write_bytes(old)                                   # the state file is older than the output
+    with open(out, 'a', encoding='utf-8') as f: f.write('{"url": "http://127.0.0.1/habari/9", "te')
+    _, st, docs = crawl(news, out)
+    assert st['kept'] == 6 and len(docs) == 6 and len({d['url'] for d in docs}) == 6
