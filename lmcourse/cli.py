@@ -11,7 +11,7 @@ from pathlib import Path
 from . import data as D
 
 # %% auto #0
-__all__ = ['PARSERS', 'add_data_parser', 'add_corpus_parser', 'main']
+__all__ = ['PARSERS', 'add_data_parser', 'add_corpus_parser', 'add_train_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #038d2dab
 def _data_list(a):
@@ -125,8 +125,47 @@ def add_corpus_parser(sub):
     t = s.add_parser('stats', help='tokens, types, hapax share and valid OOV rate of a prepared corpus')
     t.add_argument('dir', help='a folder written by `corpus prepare`'); t.set_defaults(func=_corpus_stats)
 
-# %% ../nbs/10_cli.ipynb #e82ff166
-PARSERS = [add_data_parser, add_corpus_parser]
+# %% ../nbs/10_cli.ipynb #892257d4
+def _corpus_dir(src, home=None, out=None):
+    "A prepared corpus folder for `src`: a folder as it is, `bible:LANG`, or a .jsonl/.txt prepared into `out`"
+    from lmcourse import corpus as C
+    if src.startswith('bible:'): return C.course_corpus(src.split(':', 1)[1], home=home)
+    p = Path(src)
+    if p.is_dir(): return p
+    if not p.exists(): raise FileNotFoundError(f"{p}: no such corpus (a prepared folder, a .jsonl or .txt file, or bible:LANG)")
+    dest = Path(out)/'corpus'
+    if not (dest/'meta.json').exists(): C.prepare_corpus(p, dest)
+    return dest
+
+def _train(a):
+    from lmcourse import lm
+    try:
+        corpus = _corpus_dir(a.corpus, a.home, a.out)
+        kw = {k: v for k, v in dict(bs=a.bs, max_vocab=a.max_vocab).items() if v}
+        learn = lm.train_lm(corpus, a.out, a.size, epochs=a.epochs, lr=a.lr, tok=a.tok, device=a.device, resume=not a.fresh, **kw)
+        if lm.rank_distrib() == 0:
+            z = lm.export_lm(learn, Path(a.out)/'model', lang=a.lang, name=a.name or f'{a.lang}-{a.size}')
+            card = lm.json.loads((z/'card.json').read_text(encoding='utf-8'))
+            print({k: card[k] for k in ('name', 'lang', 'params', 'vocab', 'epochs', 'tokens_seen', 'valid_perplexity', 'train_seconds', 'hardware')})
+            print(z)
+    except (ValueError, FileNotFoundError) as e: sys.exit(f"lmcourse train: {e}")
+
+def add_train_parser(sub):
+    "Add the `train` subcommand to the `sub` subparsers"
+    p = sub.add_parser('train', help='train an AWD-LSTM language model and export it (resumable, torchrun for several GPUs)')
+    p.add_argument('--corpus', required=True, help='prepared folder, .jsonl/.txt corpus, or bible:LANG')
+    p.add_argument('--lang', required=True, help='language code, recorded in the model card')
+    p.add_argument('--size', default='tiny', choices=['tiny', 'small', 'paper']); p.add_argument('--epochs', type=int)
+    p.add_argument('--out', required=True, help='folder for the checkpoint and the exported model')
+    p.add_argument('--tok', default='word', choices=['word', 'subword']); p.add_argument('--lr', type=float)
+    p.add_argument('--bs', type=int); p.add_argument('--max-vocab', type=int)
+    p.add_argument('--device', help='cuda, cuda:1, mps or cpu (default: the best available)')
+    p.add_argument('--fresh', action='store_true', help='ignore an existing checkpoint and start again')
+    p.add_argument('--name', help='model name in the card (default: LANG-SIZE)'); p.add_argument('--home', help='cache directory')
+    p.set_defaults(func=_train)
+
+# %% ../nbs/10_cli.ipynb #5c60e5a7
+PARSERS = [add_data_parser, add_corpus_parser, add_train_parser]
 
 def main(argv=None):
     "Entry point of the `lmcourse` command"
@@ -137,3 +176,5 @@ def main(argv=None):
     for f in PARSERS: f(sub)
     a = p.parse_args(argv)
     a.func(a)
+
+if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', None) == 'lmcourse.cli': main()   # python -m lmcourse.cli, as torchrun runs it

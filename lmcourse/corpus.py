@@ -397,7 +397,7 @@ def split_of(key: str, valid=0.1, test=0.1, seed=0) -> str:
     u = int.from_bytes(hashlib.blake2b(f'{seed}\0{key}'.encode(), digest_size=8).digest(), 'big') / 2**64
     return 'valid' if u < valid else 'test' if u < valid + test else 'train'
 
-# %% ../nbs/01_corpus.ipynb #9a693e35
+# %% ../nbs/01_corpus.ipynb #b91b1680
 def read_docs(path):
     "`(key, text)` of each document of a JSONL (`title`/`url` and `text`) or text file (one document per line)"
     path = Path(path)
@@ -441,7 +441,7 @@ def prepare_corpus(docs, out, valid=0.1, test=0.1, seed=0, min_chars=1, sentence
 def read_split(path, split='train') -> list[str]:
     "Documents of a prepared split, each one string with a sentence per line"
     p = Path(path)/f'{split}.txt' if Path(path).is_dir() else Path(path)
-    return [d for d in read_text(p).split('\n\n') if d.strip()]
+    return [d for d in read_text(p, allow_empty=True).split('\n\n') if d.strip()]
 
 # %% ../nbs/01_corpus.ipynb #761ff93a
 NT_BOOKS = ('MAT MAR LUK JOH ACT ROM 1CO 2CO GAL EPH PHI COL 1TH 2TH 1TI 2TI TIT PHM HEB JAM 1PE 2PE 1JO 2JO 3JO JUD REV').split()

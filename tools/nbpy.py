@@ -48,6 +48,20 @@ def to_py(src, dst):
         out.append('')
     Path(dst).write_text('\n'.join(out))
 
+def run(src, skip='slow,cuda'):
+    "Execute notebook `src` in place, as nbdev-test would: cells flagged `#| slow` or `#| cuda` (in `skip`) are not run"
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.read(src, as_version=4)
+    flags = {f.strip() for f in skip.split(',') if f.strip()}
+    held = {}
+    for i, c in enumerate(nb.cells):
+        if c.cell_type == 'code' and any(l.strip().replace(' ', '') in {f'#|{f}' for f in flags} for l in c.source.splitlines()):
+            held[i] = c.source; c.source = ''; c.outputs = []
+    NotebookClient(nb, timeout=1800, kernel_name='python3', resources={'metadata': {'path': str(Path(src).parent)}}).execute()
+    for i, s in held.items(): nb.cells[i].source = s; nb.cells[i].outputs = []; nb.cells[i].execution_count = None
+    nbformat.write(nb, src)
+
 if __name__ == '__main__':
-    cmd, a, b = sys.argv[1:4]
-    {'to-nb': to_nb, 'to-py': to_py}[cmd](a, b)
+    cmd, *args = sys.argv[1:]
+    {'to-nb': to_nb, 'to-py': to_py, 'run': run}[cmd](*args)

@@ -1,0 +1,98 @@
+"""Language-model training as a user meets it: interrupted runs (a kill -9 in the middle of an epoch), resumption,
+zoo export and loading, corrupt files, and data-parallel training on 2 CPU processes (gloo) under torchrun."""
+import json, os, shutil, signal, subprocess, sys, time
+from pathlib import Path
+import pytest, torch
+from lmcourse import lm
+from lmcourse.corpus import prepare_corpus, bible_docs
+
+SMALL = dict(emb_sz=32, n_hid=64, max_vocab=1500, bs=16, sl=32)      # tiny, made smaller: seconds per epoch
+
+
+@pytest.fixture(scope='module')
+def corpus(tmp_path_factory):
+    d = tmp_path_factory.mktemp('corpus')/'zu'
+    prepare_corpus(bible_docs('zu')[:120], d, sentences=False, progress=False)
+    return d
+
+
+def weights(learn): return [v.clone() for v in lm.get_model(learn.model).state_dict().values()]
+
+
+def test_interrupted_training_resumes_to_the_same_state(corpus, tmp_path):
+    full = lm.train_lm(corpus, tmp_path/'full', 'tiny', epochs=3, progress=False, **SMALL)
+    lm.train_lm(corpus, tmp_path/'cut', 'tiny', epochs=3, progress=False, cbs=[lm.StopAfter(2)], **SMALL)
+    assert lm.load_torch(tmp_path/'cut'/'checkpoint.pth')['epoch'] == 1
+    res = lm.train_lm(corpus, tmp_path/'cut', 'tiny', epochs=3, progress=False, **SMALL)
+    assert all(torch.equal(a, b) for a, b in zip(weights(full), weights(res)))
+    assert [r['epoch'] for r in res.train_log] == [0, 1, 2]
+    assert [r['valid_loss'] for r in res.train_log] == [r['valid_loss'] for r in full.train_log]
+
+
+def test_killed_training_resumes(corpus, tmp_path):
+    "SIGKILL during the second epoch: the checkpoint on disk is whole, and running the command again finishes from it"
+    out = tmp_path/'run'
+    cmd = lambda n: [sys.executable, '-m', 'lmcourse.cli', 'train', '--corpus', str(corpus), '--lang', 'zu', '--epochs', str(n),
+                     '--out', str(out), '--max-vocab', '1500', '--bs', '16']
+    p = subprocess.Popen(cmd(4), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ck, t = out/'checkpoint.pth', time.time()
+    while not ck.exists() and time.time() - t < 240: time.sleep(0.05)
+    time.sleep(0.3); p.send_signal(signal.SIGKILL); p.wait()
+    assert not (out/'model').exists()
+    assert lm.load_torch(ck)['epoch'] < 3                     # whole, and not finished
+    r = subprocess.run(cmd(3), capture_output=True, text=True)
+    assert r.returncode == 1 and 'other settings' in r.stderr  # another schedule: refused, not mixed in
+    r = subprocess.run(cmd(4), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((out/'model'/'card.json').read_text())['epochs'] == 4
+
+
+def test_zoo_roundtrip_and_refusals(corpus, tmp_path):
+    learn = lm.train_lm(corpus, tmp_path/'t', 'tiny', epochs=1, progress=False, **SMALL)
+    z = lm.export_lm(learn, tmp_path/'zoo'/'zu-test', lang='zu', corpus_note='test')
+    card = json.loads((z/'card.json').read_text())
+    assert card['lang'] == 'zu' and card['vocab'] == len(learn.vocab) and card['valid_perplexity'] > 1
+    assert set(card['files']) == {'model.pth', 'vocab.json', 'config.json'}
+    m = lm.load_lm(z)
+    assert m.generate('UJesu wathi', 15, seed=7) == lm.generate(learn.model, learn.vocab, 'UJesu wathi', 15, seed=7)
+    assert m.generate('UJesu wathi', 15, seed=7) == lm.load_lm(z).generate('UJesu wathi', 15, seed=7)
+    # truncated weights
+    bad = Path(shutil.copytree(z, tmp_path/'bad'))
+    with open(bad/'model.pth', 'r+b') as f: f.truncate(500)
+    with pytest.raises(ValueError, match='SHA-256'): lm.load_lm(bad)
+    # a missing file, a folder without a card
+    shutil.copy(z/'model.pth', bad/'model.pth'); (bad/'vocab.json').unlink()
+    with pytest.raises(FileNotFoundError, match='missing'): lm.load_lm(bad)
+    with pytest.raises(FileNotFoundError, match='card.json'): lm.load_lm(tmp_path)
+    # a corrupt checkpoint: clear error, not an unpickling traceback
+    ck = tmp_path/'t'/'checkpoint.pth'; ck.write_bytes(ck.read_bytes()[:300])
+    with pytest.raises(ValueError, match='not a readable checkpoint'): lm.train_lm(corpus, tmp_path/'t', 'tiny', epochs=1, progress=False, **SMALL)
+
+
+def test_checkpoint_cannot_run_code(tmp_path):
+    class Evil:
+        def __reduce__(self): return (os.system, ('echo pwned',))
+    torch.save({'x': Evil()}, tmp_path/'evil.pth')
+    with pytest.raises(ValueError, match='not a readable checkpoint'): lm.load_torch(tmp_path/'evil.pth')
+
+
+def test_data_parallel_on_two_cpu_processes(corpus, tmp_path):
+    "torchrun, 2 processes, gloo: each trains on half the batches, the weights stay identical"
+    import socket
+    with socket.socket() as so: so.bind(('127.0.0.1', 0)); port = so.getsockname()[1]
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', str(port),
+           '-m', 'lmcourse.cli', 'train', '--corpus', str(corpus), '--lang', 'zu', '--epochs', '1', '--out', str(tmp_path/'ddp'),
+           '--max-vocab', '1500', '--bs', '16', '--device', 'cpu']
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert '2 processes, weights identical in all' in r.stdout
+    card = json.loads((tmp_path/'ddp'/'model'/'card.json').read_text())
+    assert card['epochs'] == 1 and card['valid_perplexity'] > 1
+
+
+def test_bad_corpus_and_vocab(tmp_path):
+    with pytest.raises(ValueError, match='must not be empty'):
+        d = tmp_path/'one'; prepare_corpus([('a', 'only one document here')], d, valid=0, test=0, progress=False)
+        lm.lm_data(d)
+    with pytest.raises(ValueError, match='unknown size'): lm.lm_config('huge')
+    with pytest.raises(ValueError, match='too few'): lm.LMStream([torch.arange(10)], bs=8, sl=4)
