@@ -18,20 +18,14 @@ import pandas as pd
 from fastai.text.all import (DataBlock, TextBlock, ColReader, RandomSplitter, ColSplitter, language_model_learner, AWD_LSTM,
                              accuracy, Perplexity, get_model, SpacyTokenizer, Tokenizer, Numericalize, BaseTokenizer,
                              awd_lstm_lm_config, defaults, tokenize_df)
-from lmcourse.lm import lm_data, lm_learner, lm_config, fit_budget, awd_config, get_device, LMStream, TimeBudget
+from lmcourse.lm import lm_data, lm_learner, lm_config, fit_budget, awd_config, get_device, stream_perplexity
 from lmcourse.corpus import course_corpus, read_split
 warnings.filterwarnings('ignore')
 
 
-@torch.no_grad()
 def evaluate(forward, reset, docs, bs, sl, device):
-    "Validation cross-entropy -> perplexity on the same stream for every contender"
-    tot, n = 0., 0
-    reset()
-    for x, y in LMStream(docs, bs=bs, sl=sl, device=device):
-        out = forward(x)
-        tot += F.cross_entropy(out.float().reshape(-1, out.shape[-1]), y.reshape(-1), reduction='sum').item(); n += y.numel()
-    return math.exp(tot / n)
+    "Validation perplexity on the same stream for every contender"
+    return stream_perplexity(forward, docs, bs, sl, device, reset)
 
 
 def matmul_peak(device, n=2048, reps=10):

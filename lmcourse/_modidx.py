@@ -171,5 +171,6 @@ d = { 'settings': { 'branch': 'main',
                              'lmcourse.lm.load_lm': ('lm.html#load_lm', 'lmcourse/lm.py'),
                              'lmcourse.lm.load_torch': ('lm.html#load_torch', 'lmcourse/lm.py'),
                              'lmcourse.lm.save_torch': ('lm.html#save_torch', 'lmcourse/lm.py'),
+                             'lmcourse.lm.stream_perplexity': ('lm.html#stream_perplexity', 'lmcourse/lm.py'),
                              'lmcourse.lm.train_lm': ('lm.html#train_lm', 'lmcourse/lm.py'),
                              'lmcourse.lm.unigram_perplexity': ('lm.html#unigram_perplexity', 'lmcourse/lm.py')}}}
