@@ -18,7 +18,7 @@ import pandas as pd
 from fastai.text.all import (DataBlock, TextBlock, ColReader, RandomSplitter, ColSplitter, language_model_learner, AWD_LSTM,
                              accuracy, Perplexity, get_model, SpacyTokenizer, Tokenizer, Numericalize, BaseTokenizer,
                              awd_lstm_lm_config, defaults, tokenize_df)
-from lmcourse.lm import lm_data, lm_learner, lm_config, fit_budget, awd_config, get_device, stream_perplexity
+from lmcourse.lm import lm_data, lm_learner, lm_config, fit_budget, awd_config, get_device, stream_perplexity, quiet
 from lmcourse.corpus import course_corpus, read_split
 warnings.filterwarnings('ignore')
 
@@ -49,8 +49,7 @@ def lstm_flops_per_token(emb, hid, layers, V, out_emb=None):
 
 def run_lmcourse(corpus, cfg, budget, device):
     dls = lm_data(corpus, device=device, **cfg)
-    learn = lm_learner(dls, cfg, device=device)
-    learn.logger = lambda *a: None; learn.remove_cbs([c for c in learn.cbs if type(c).__name__ == 'ProgressCallback'])
+    learn = quiet(lm_learner(dls, cfg, device=device))
     r = fit_budget(learn, budget)
     m = get_model(learn.model).eval()
     r['ppl'] = evaluate(lambda x: m(x)[0], m.reset, dls.valid.docs, cfg['bs'], cfg['sl'], device)
@@ -67,8 +66,7 @@ def run_fastai(corpus, cfg, budget, device, vocab, docs_valid):
                        get_x=ColReader('text'), splitter=ColSplitter('is_valid'))
     dls = dblock.dataloaders(df, bs=cfg['bs'], seq_len=cfg['sl'], device=device)
     learn = language_model_learner(dls, AWD_LSTM, config=awd_config(cfg), pretrained=False, metrics=[accuracy, Perplexity()])
-    learn.model.to(device); learn.logger = lambda *a: None
-    learn.remove_cbs([c for c in learn.cbs if type(c).__name__ == 'ProgressCallback'])
+    learn.model.to(device); quiet(learn)
     r = fit_budget(learn, budget, lr=defaults.lr)         # one-cycle at fastai's default learning rate, same budget
     m = get_model(learn.model).eval()
     r['ppl'] = evaluate(lambda x: m(x)[0], m.reset, docs_valid, cfg['bs'], cfg['sl'], device)
