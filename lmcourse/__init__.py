@@ -2,6 +2,7 @@
 
 Modules:
 
-- `lmcourse.lm`: An AWD-LSTM language model for any language: data, training on GPU or CPU, perplexity, generation, checkpoints that resume, and a model-zoo export that loads back."""
+- `lmcourse.lm`: An AWD-LSTM language model for any language: data, training on GPU or CPU, perplexity, generation, checkpoints that resume, and a model-zoo export that loads back.
+- `lmcourse.mapping`: Map monolingual word embeddings of two languages into one space (Procrustes, CSLS, self-learning from a seed dictionary, identical strings or nothing at all), and move a language model to a new language through them."""
 
 __version__ = "0.0.1"

@@ -129,7 +129,7 @@ def lr_sweep(src, src_vocab, dls, cfg='tiny', grid=None, epochs=1, seed=0) -> pd
             for c, lrs in tqdm(grid.items(), desc='sweep') for lr in lrs]
     return pd.DataFrame(rows).pivot(index='cond', columns='lr', values='ppl')
 
-# %% ../nbs/04_freeze.ipynb #3798fd4c
+# %% ../nbs/04_freeze.ipynb #6be64234
 _WORD = regex.compile(r"^\p{L}[\p{L}\p{M}'’-]*$")
 def is_word(w) -> bool: return w not in SPECIAL and bool(_WORD.match(w))
 
@@ -154,10 +154,10 @@ def retrieve(Q, K, k=10, csls=0, bs=None) -> torch.Tensor:
         out.append(s.topk(min(k, len(K)), dim=1).indices)
     return torch.cat(out)
 
-def bli(src_emb, src_vocab, tgt_emb, tgt_vocab, pairs, ks=(1, 5), csls=0, identical=False) -> dict:
+def bli(src_emb, src_vocab, tgt_emb, tgt_vocab, pairs, ks=(1, 5), csls=0, identical=False, words_only=True) -> dict:
     "Precision@`ks` translating dictionary `pairs` `(src, tgt)` by nearest `tgt_vocab` word (cosine, or CSLS if `csls`)"
     s2i = {w: i for i, w in enumerate(src_vocab)}
-    cand = [i for i, w in enumerate(tgt_vocab) if is_word(w)]
+    cand = [i for i, w in enumerate(tgt_vocab) if not words_only or is_word(w)]
     t2c = {tgt_vocab[i]: c for c, i in enumerate(cand)}
     pairs = [(s, t) for s, t in pairs if identical or s != t]
     gold = {}

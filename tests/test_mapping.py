@@ -1,0 +1,87 @@
+"Cross-lingual mapping: .vec files, Procrustes, induction, self-learning and the unsupervised seed on spaces with a known answer"
+import pytest, torch
+from lmcourse.freeze import bli
+from lmcourse.mapping import (read_vec, write_vec, procrustes, normalize_emb, induce, self_learn, unsupervised_seed, identical_seed,
+                              map_embeddings, split_pairs, course_dict, dict_ids)
+
+
+def _spaces(n=600, d=24, noise=0.05, seed=0):
+    "A source space and a rotated, noisy, row-shuffled copy: the truth is known"
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=g) * torch.linspace(3, 0.5, d)         # anisotropic, like real embeddings
+    R = torch.linalg.qr(torch.randn(d, d, generator=g))[0]
+    perm = torch.randperm(n, generator=g)
+    Z = (X @ R + noise * torch.randn(n, d, generator=g))[perm]
+    src = [f's{i}' for i in range(n)]; tgt = [f't{i}' for i in perm.tolist()]   # tgt[j] translates src[perm[j]]
+    truth = [(f's{i}', f't{i}') for i in range(n)]
+    return X, Z, src, tgt, truth
+
+
+def test_vec_roundtrip_and_bad_files(tmp_path):
+    M = torch.randn(5, 3)
+    write_vec(list('abcde'), M, tmp_path/'v.vec')
+    w, M2 = read_vec(tmp_path/'v.vec'); assert w == list('abcde') and torch.allclose(M, M2, atol=1e-6)
+    assert read_vec(tmp_path/'v.vec', limit=2)[1].shape == (2, 3)
+    (tmp_path/'t.vec').write_text('5 3\na 1 2 3\n')
+    with pytest.raises(ValueError, match='truncated'): read_vec(tmp_path/'t.vec')
+    (tmp_path/'h.vec').write_text('a 1 2 3\n')
+    with pytest.raises(ValueError, match='count dim'): read_vec(tmp_path/'h.vec')
+    (tmp_path/'e.vec').write_text('')
+    with pytest.raises(ValueError): read_vec(tmp_path/'e.vec')
+    (tmp_path/'l.vec').write_bytes('1 2\nb\xe4d 1 2\n'.encode('latin-1'))
+    with pytest.raises(ValueError, match='UTF-8|utf-8|encoding'): read_vec(tmp_path/'l.vec')
+
+
+def test_procrustes_and_normalize():
+    X, Z, *_ = _spaces(noise=0)
+    A = torch.randn(100, 8); R = torch.linalg.qr(torch.randn(8, 8))[0]
+    assert torch.allclose(procrustes(A, A @ R), R, atol=1e-4)
+    N = normalize_emb(X)
+    assert torch.allclose(N.norm(dim=1), torch.ones(len(X)), atol=1e-5)
+    with pytest.raises(ValueError, match='unknown normalization'): normalize_emb(X, ['l2'])
+
+
+@pytest.mark.parametrize('mode', ['orthogonal', 'supervised', 'semi_supervised'])
+def test_supervised_modes_recover_the_rotation(mode):
+    X, Z, src, tgt, truth = _spaces()
+    train, test = truth[:300], truth[300:]
+    xw, zw, info = map_embeddings(X, Z, src, tgt, mode, pairs=train[:60] if mode == 'semi_supervised' else train, device='cpu')
+    assert bli(xw, src, zw, tgt, test, ks=(1,), words_only=False)['p@1'] > 0.95, mode
+
+
+def test_unsupervised_and_identical_seeds():
+    X, Z, src, tgt, truth = _spaces()
+    si, ti = unsupervised_seed(normalize_emb(X), normalize_emb(Z), sim_size=600)
+    s2i = {f's{i}': i for i in range(600)}; t2i = {w: j for j, w in enumerate(tgt)}
+    right = sum(t2i[f't{int(i)}'] == int(j) for i, j in zip(si[:600], ti[:600]))
+    assert right > 60, right                                  # far above chance (1 in 600) from shapes alone
+    xw, zw, info = map_embeddings(X, Z, src, tgt, 'unsupervised', sim_size=600, device='cpu')
+    assert bli(xw, src, zw, tgt, truth, ks=(1,), words_only=False)['p@1'] > 0.95 and info['iterations'] > 50
+    with pytest.raises(ValueError, match='share no strings'): identical_seed(src, tgt)
+    same = [w.replace('t', 's') for w in tgt]                  # now every word is spelled the same in both
+    si, ti = identical_seed(src, same); assert len(si) == 600 and all(src[a] == same[b] for a, b in zip(si.tolist(), ti.tolist()))
+
+
+def test_induce_batched_equals_full_and_directions():
+    X, Z, *_ = _spaces(noise=0.3)
+    xw, zw = normalize_emb(X), normalize_emb(Z)
+    for d in ('forward', 'backward', 'union'):
+        a, b = induce(xw, zw, 10, 1., d), induce(xw, zw, 10, 1., d, mem=0)
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) and abs(a[2] - b[2]) < 1e-5
+    g1, g2 = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+    assert torch.equal(induce(xw, zw, 10, 0.1, g=g1)[1], induce(xw, zw, 10, 0.1, g=g2)[1])   # stochastic, but seeded
+    with pytest.raises(ValueError, match='direction'): induce(xw, zw, direction='sideways')
+
+
+def test_map_embeddings_errors():
+    X, Z, src, tgt, truth = _spaces(n=50)
+    with pytest.raises(ValueError, match='unknown mode'): map_embeddings(X, Z, src, tgt, 'magic')
+    with pytest.raises(ValueError, match='needs a training dictionary'): map_embeddings(X, Z, src, tgt, 'supervised')
+    with pytest.raises(ValueError, match='no dictionary pair'): map_embeddings(X, Z, src, tgt, 'supervised', pairs=[('x', 'y')])
+
+
+def test_course_dictionaries_split_cleanly():
+    for s, t in [('en', 'es'), ('en', 'sw'), ('en', 'eu')]:
+        pairs = course_dict(s, t); tr, te = split_pairs(pairs)
+        assert len(pairs) > 100 and not ({a for a, _ in tr} & {a for a, _ in te}) and 0.2 < len(te) / len(pairs) < 0.4
+        assert split_pairs(pairs) == (tr, te)                     # stable
