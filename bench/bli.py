@@ -79,7 +79,7 @@ def main():
     ap.add_argument('--modes', nargs='+', default=list(VECMAP_FLAGS), choices=list(VECMAP_FLAGS))
     ap.add_argument('--vecmap', type=Path, default=ROOT.parent/'shared'/'peers'/'vecmap')
     ap.add_argument('--threads', type=int, default=2, help='torch threads for lmcourse')
-    ap.add_argument('--out', type=Path, default=ROOT/'bench'/'bli.json')
+    ap.add_argument('--out', type=Path, default=ROOT/'bench'/'bli.json', help='where the rows go (JSON)')
     ap.add_argument('--scale', type=int, default=0, help='only the scale test, with this many words a side')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
