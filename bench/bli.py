@@ -9,10 +9,16 @@ both outputs are scored by the same function on the same test pairs: precision@1
 VecMap is GPL-3.0 and not on PyPI (the PyPI `vecmap` is an unrelated DNA tool): point --vecmap at a clone of
 github.com/artetxem/vecmap; the default is the course's copy in ../shared/peers/vecmap when present.
 
-    python bench/bli.py [--pairs en-es en-sw] [--modes orthogonal supervised semi_supervised identical unsupervised]
+    python bench/bli.py [--pairs en-es en-sw] [--modes orthogonal supervised semi_supervised identical unsupervised] [--seeds 0 1 2]
+
+--parallel: VecMap and lmcourse run at the same time, each on one core (VecMap on one OpenBLAS thread, lmcourse on one
+torch thread): the same share of the machine, in half the wall time of running them one after the other.
+
+--seeds: word2vec seeds. Test sets hold ~100 words (one word is ~1 point of precision), so each pair is run on
+vectors trained with each seed, and the summary gives mean and standard deviation over them.
     python bench/bli.py --scale 200000        # synthetic 200k-word vocabularies: time and peak memory, lmcourse only
 """
-import argparse, json, os, resource, subprocess, sys, tempfile, time
+import argparse, json, os, resource, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 import torch
 from lmcourse.data import write_muse, lmcourse_home
@@ -30,17 +36,17 @@ def score(xw, sw, zw, tw, test):
     return dict(p1_nn=nn['p@1'], p5_nn=nn['p@5'], p1_csls=cs['p@1'], n=nn['n'], coverage=nn['coverage'])
 
 
-def run_lmcourse(src_vec, tgt_vec, mode, train, out):
+def run_lmcourse(src_vec, tgt_vec, mode, train, out, seed=0):
     t = time.perf_counter()
     (sw, X), (tw, Z) = read_vec(src_vec), read_vec(tgt_vec)
-    xw, zw, info = map_embeddings(X, Z, sw, tw, mode, pairs=train)
+    xw, zw, info = map_embeddings(X, Z, sw, tw, mode, pairs=train, seed=seed)
     write_vec(sw, xw, out/'lm_src.vec'); write_vec(tw, zw, out/'lm_tgt.vec')
     return xw, sw, zw, tw, time.perf_counter() - t, info
 
 
-def run_vecmap(vecmap, src_vec, tgt_vec, mode, train_path, out):
+def run_vecmap(vecmap, src_vec, tgt_vec, mode, train_path, out, seed=0):
     cmd = [sys.executable, str(vecmap/'map_embeddings.py'), *[f.format(train=train_path) for f in VECMAP_FLAGS[mode]],
-           str(src_vec), str(tgt_vec), str(out/'vm_src.vec'), str(out/'vm_tgt.vec'), '--verbose']
+           str(src_vec), str(tgt_vec), str(out/'vm_src.vec'), str(out/'vm_tgt.vec'), '--verbose', '--seed', str(seed)]
     t = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, 'OPENBLAS_NUM_THREADS': '1', 'OMP_NUM_THREADS': '1'})
     secs = time.perf_counter() - t
@@ -61,16 +67,29 @@ def scale(n, dim=300, n_train=5000, n_test=1500, seed=0):
     t = time.perf_counter()
     xw, zw, info = map_embeddings(X, Z, w, w, 'orthogonal', pairs=train, device='cpu')
     t_map = time.perf_counter() - t; t = time.perf_counter()
-    top = retrieve(xw[test], zw, 1, csls=10)[:, 0]
+    top = retrieve(xw[test], zw, 1, csls=10, pool=xw)[:, 0]     # CSLS hubness of every target over all n sources, in row batches
     t_csls = time.perf_counter() - t; t = time.perf_counter()
     xw2, zw2, info2 = map_embeddings(X, Z, w, w, 'semi_supervised', pairs=train, device='cpu', self_learning=dict(interval=2))
     t_self = time.perf_counter() - t
     p1 = (top == test).float().mean().item()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"{n:,} x {n:,} words, dim {dim}: Procrustes map {t_map:.1f} s; CSLS retrieval of {n_test:,} words over all {n:,} "
-          f"targets {t_csls:.1f} s (p@1 {p1:.3f}); self-learning to the end at the 20k cutoff (interval 2) {t_self:.1f} s, "
+          f"targets (each target's hubness over all {n:,} sources) {t_csls:.1f} s (p@1 {p1:.3f}); self-learning to the end at the 20k cutoff (interval 2) {t_self:.1f} s, "
           f"{info2['iterations']} iterations; peak RSS {rss:.2f} GiB (the {n:,}^2 similarity matrix would be {n*n*4/2**30:.0f} GiB)")
     return dict(n=n, dim=dim, map_s=t_map, csls_s=t_csls, self_learn_s=t_self, iterations=info2['iterations'], p1=p1, peak_rss_gib=rss)
+
+
+def summary(rows, have_vm):
+    "Mean ± sd over seeds of precision@1 (NN / CSLS) and seconds, per pair and mode, and the ratio of mean times"
+    import pandas as pd
+    df = pd.DataFrame(rows); ms = lambda c: df.groupby(['pair', 'mode'], sort=False)[c].agg(['mean', 'std']).fillna(0)
+    print(f"\nsummary over word2vec seeds {sorted(df.seed.unique().tolist())}: mean ± sd")
+    for (pair, mode), g in df.groupby(['pair', 'mode'], sort=False):
+        f = lambda c: f"{g[c].mean():.3f}±{g[c].std(ddof=1) if len(g) > 1 else 0:.3f}"
+        line = f"  {pair} {mode:16s} lmcourse {f('lm_p1_nn')} / {f('lm_p1_csls')} in {g.lmcourse_s.mean():6.1f} s"
+        if have_vm: line += (f" | VecMap {f('vm_p1_nn')} / {f('vm_p1_csls')} in {g.vecmap_s.mean():6.1f} s"
+                             f" | time ratio {g.vecmap_s.mean() / g.lmcourse_s.mean():.1f}x")
+        print(line)
 
 
 def main():
@@ -78,38 +97,54 @@ def main():
     ap.add_argument('--pairs', nargs='+', default=['en-es', 'en-sw'])
     ap.add_argument('--modes', nargs='+', default=list(VECMAP_FLAGS), choices=list(VECMAP_FLAGS))
     ap.add_argument('--vecmap', type=Path, default=ROOT.parent/'shared'/'peers'/'vecmap')
+    ap.add_argument('--no-vecmap', action='store_true', help='lmcourse only (VecMap takes hours on the full Bibles)')
+    ap.add_argument('--seeds', nargs='+', type=int, default=[0], help='word2vec (and self-learning) seeds')
     ap.add_argument('--threads', type=int, default=2, help='torch threads for lmcourse')
+    ap.add_argument('--parallel', action='store_true', help='run VecMap and lmcourse at the same time, one core each (sets --threads 1)')
     ap.add_argument('--out', type=Path, default=ROOT/'bench'/'bli.json', help='where the rows go (JSON)')
     ap.add_argument('--scale', type=int, default=0, help='only the scale test, with this many words a side')
     a = ap.parse_args()
+    if a.parallel: a.threads = 1
     torch.set_num_threads(a.threads)
     if a.scale: return print(json.dumps(scale(a.scale)))
-    have_vm = (a.vecmap/'map_embeddings.py').exists()
-    if not have_vm: print(f"no VecMap at {a.vecmap}: lmcourse only (pass --vecmap DIR, a clone of github.com/artetxem/vecmap)")
+    have_vm = (a.vecmap/'map_embeddings.py').exists() and not a.no_vecmap
+    if not have_vm and not a.no_vecmap: print(f"no VecMap at {a.vecmap}: lmcourse only (pass --vecmap DIR, a clone of github.com/artetxem/vecmap)")
     rows = []
+    save = lambda: a.out.write_text(json.dumps(dict(rows=rows, torch_threads=a.threads, parallel=a.parallel, machine=os.uname().machine,
+                                                    cpus=os.cpu_count()), indent=1))   # after every row: a cut-off run keeps its rows
     for pair in a.pairs:
         s, t = pair.split('-'); nt = 'es' not in (s, t)          # es: the full Bible; sw, eu, zu: New Testaments only
-        kvs, kvt = bible_vectors(s, nt), bible_vectors(t, nt)
-        home = lmcourse_home()/'vectors'
-        src_vec, tgt_vec = (home/f'{l}-bible{"-nt" if nt else ""}.vec' for l in (s, t))
         train, test = split_pairs(course_dict(s, t))
-        print(f"\n{pair}: {len(kvs):,} x {len(kvt):,} words ({'New Testament' if nt else 'Bible'}), "
-              f"{len(train):,} train / {len(test):,} test pairs")
-        with tempfile.TemporaryDirectory() as d:
-            d = Path(d); write_muse(train, d/'train.txt')
-            for mode in a.modes:
-                xw, sw, zw, tw, secs, info = run_lmcourse(src_vec, tgt_vec, mode, train, d)
-                r = dict(pair=pair, mode=mode, lmcourse_s=secs, lm_iters=info.get('iterations'), **{f'lm_{k}': v for k, v in score(xw, sw, zw, tw, test).items()})
-                if have_vm:
-                    xw, sw, zw, tw, vsecs, vits = run_vecmap(a.vecmap, src_vec, tgt_vec, mode, d/'train.txt', d)
-                    r.update(vecmap_s=vsecs, vm_iters=vits, **{f'vm_{k}': v for k, v in score(xw, sw, zw, tw, test).items()}, speedup=vsecs / secs)
-                rows.append(r)
-                print(f"  {mode:16s} lmcourse p@1 {r['lm_p1_nn']:.3f} nn / {r['lm_p1_csls']:.3f} csls in {secs:6.1f} s"
-                      + (f" ({r['lm_iters']} it.)" if r['lm_iters'] else '')
-                      + (f" | VecMap {r['vm_p1_nn']:.3f} / {r['vm_p1_csls']:.3f} in {r['vecmap_s']:6.1f} s" + (f" ({r['vm_iters']} it.)" if r['vm_iters'] else '')
-                         + f" | {r['speedup']:.1f}x faster" if have_vm else '')
-                      + f"  (n={r['lm_n']}, coverage {r['lm_coverage']:.0%})", flush=True)
-    a.out.write_text(json.dumps(dict(rows=rows, torch_threads=a.threads, machine=os.uname().machine, cpus=os.cpu_count()), indent=1))
+        for seed in a.seeds:
+            kw = {'seed': seed} if seed else {}                  # seed 0: the course's default vectors
+            kvs, kvt = bible_vectors(s, nt, **kw), bible_vectors(t, nt, **kw)
+            home = lmcourse_home()/'vectors'
+            src_vec, tgt_vec = (home/f'{l}-bible{"-nt" if nt else ""}{f"-seed{seed}" if seed else ""}.vec' for l in (s, t))
+            print(f"\n{pair}, word2vec seed {seed}: {len(kvs):,} x {len(kvt):,} words ({'New Testament' if nt else 'Bible'}), "
+                  f"{len(train):,} train / {len(test):,} test pairs")
+            with tempfile.TemporaryDirectory() as d:
+                d = Path(d); write_muse(train, d/'train.txt')
+                for mode in a.modes:
+                    vm = {}
+                    go = lambda: vm.update(out=run_vecmap(a.vecmap, src_vec, tgt_vec, mode, d/'train.txt', d, seed))
+                    th = threading.Thread(target=go)
+                    if have_vm and a.parallel: th.start()      # VecMap in its own process, on its own core, meanwhile
+                    xw, sw, zw, tw, secs, info = run_lmcourse(src_vec, tgt_vec, mode, train, d, seed)
+                    r = dict(pair=pair, seed=seed, mode=mode, lmcourse_s=secs, lm_iters=info.get('iterations'),
+                             **{f'lm_{k}': v for k, v in score(xw, sw, zw, tw, test).items()})
+                    if have_vm:
+                        if a.parallel: th.join()
+                        else: go()
+                        xw, sw, zw, tw, vsecs, vits = vm['out']
+                        r.update(vecmap_s=vsecs, vm_iters=vits, **{f'vm_{k}': v for k, v in score(xw, sw, zw, tw, test).items()}, speedup=vsecs / secs)
+                    rows.append(r); save()
+                    print(f"  {mode:16s} lmcourse p@1 {r['lm_p1_nn']:.3f} nn / {r['lm_p1_csls']:.3f} csls in {secs:6.1f} s"
+                          + (f" ({r['lm_iters']} it.)" if r['lm_iters'] else '')
+                          + (f" | VecMap {r['vm_p1_nn']:.3f} / {r['vm_p1_csls']:.3f} in {r['vecmap_s']:6.1f} s" + (f" ({r['vm_iters']} it.)" if r['vm_iters'] else '')
+                             + f" | {r['speedup']:.1f}x faster" if have_vm else '')
+                          + f"  (n={r['lm_n']}, coverage {r['lm_coverage']:.0%})", flush=True)
+    summary(rows, have_vm)
+    save()
 
 
 if __name__ == '__main__': main()

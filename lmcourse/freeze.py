@@ -15,8 +15,9 @@ from .lm import lm_config, awd_config, stream_perplexity, quiet
 
 # %% auto #0
 __all__ = ['SPECIAL', 'CONDITIONS', 'LRS', 'transplant', 'param_counts', 'freeze_but_embedding', 'frozen_state', 'changed',
-           'ValidCurve', 'transfer_run', 'freeze_experiment', 'lr_sweep', 'is_word', 'knn_mean', 'retrieve', 'bli',
-           'neighbours', 'emb', 'bli_table', 'as_kv', 'word_benchmarks', 'offset_test']
+           'ValidCurve', 'transfer_run', 'freeze_experiment', 'runs_table', 'plot_curves', 'tokens_to', 'lr_sweep',
+           'is_word', 'knn_mean', 'retrieve', 'bli', 'neighbours', 'emb', 'bli_table', 'as_kv', 'word_benchmarks',
+           'offset_test']
 
 # %% ../nbs/04_freeze.ipynb #c27272bd
 SPECIAL = set(defaults.text_spec_tok)
@@ -72,7 +73,7 @@ def changed(model, state) -> list[str]:
     now = dict(model.named_parameters())
     return [n for n, v in state.items() if not torch.equal(now[n].detach(), v)]
 
-# %% ../nbs/04_freeze.ipynb #400dad68
+# %% ../nbs/04_freeze.ipynb #d47a8867
 CONDITIONS = {'frozen_en': 'embedding only, frozen English LM', 'full': 'full fine-tuning of the English LM',
               'scratch': 'from scratch', 'frozen_random': 'embedding only, frozen random LM'}
 LRS = dict(frozen_en=1e-1, full=1e-1, scratch=1e-1, frozen_random=1.)
@@ -94,12 +95,14 @@ class ValidCurve(Callback):
         m.train(training); enc.hidden, enc.bs = h, bs
         self.log.append((self.tokens, ppl))
 
-def transfer_run(cond, src, src_vocab, dls, cfg='tiny', epochs=1, lr=None, seed=0, every=20, init='mean') -> dict:
+def transfer_run(cond, src, src_vocab, dls, cfg='tiny', epochs=1, lr=None, seed=0, every=20, init='mean', start=None) -> dict:
     "Train a language-B LM on `dls` under `cond` (a key of `CONDITIONS`) from source LM `src`; its curve, perplexity and model"
-    if cond not in CONDITIONS: raise ValueError(f"unknown condition {cond!r}; choose from {', '.join(CONDITIONS)}")
+    if start is None and cond not in CONDITIONS: raise ValueError(f"unknown condition {cond!r}; choose from {', '.join(CONDITIONS)}")
+    if lr is None and cond not in LRS: raise ValueError(f"no learning rate known for condition {cond!r}: pass `lr`")
     cfg, lr = lm_config(cfg), lr or LRS[cond]
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed); dls.train.g.manual_seed(seed)
-    if cond in ('scratch', 'frozen_random'):
+    if start is not None: m = start(seed)
+    elif cond in ('scratch', 'frozen_random'):
         m = get_language_model(AWD_LSTM, len(dls.vocab), config=awd_config(cfg), drop_mult=cfg['drop_mult'])
     else: m = transplant(src, src_vocab, dls.vocab, cfg, init=init, seed=seed)
     m = m.to(dls.train.device)
@@ -112,24 +115,53 @@ def transfer_run(cond, src, src_vocab, dls, cfg='tiny', epochs=1, lr=None, seed=
     return dict(cond=cond, seed=seed, lr=lr, ppl=vc.log[-1][1], seconds=time.perf_counter() - t, curve=vc.log,
                 model=m.eval(), **param_counts(m))
 
-def freeze_experiment(src, src_vocab, dls, cfg='tiny', conds=tuple(CONDITIONS), seeds=(0, 1, 2), epochs=1, lrs=None, every=20):
-    "Every condition in `conds` with every seed: (curves, one row per run, models by `(cond, seed)`)"
-    runs, models = [], {}
+def freeze_experiment(src, src_vocab, dls, cfg='tiny', conds=tuple(CONDITIONS), seeds=(0, 1, 2), epochs=1, lrs=None, every=20,
+                      starts=None):
+    "Every condition in `conds` with every seed: (curves, one row per run, models by `(cond, seed)`); `starts` adds conditions"
+    runs, models, starts = [], {}, starts or {}
     for cond, seed in tqdm([(c, s) for c in conds for s in seeds], desc='runs'):
-        r = transfer_run(cond, src, src_vocab, dls, cfg, epochs, (lrs or {}).get(cond), seed, every)
+        r = transfer_run(cond, src, src_vocab, dls, cfg, epochs, (lrs or {}).get(cond), seed, every, start=starts.get(cond))
         models[cond, seed] = r.pop('model'); runs.append(r)
     curves = pd.DataFrame([(r['cond'], r['seed'], n, p) for r in runs for n, p in r.pop('curve')], columns=['cond', 'seed', 'tokens', 'ppl'])
     return curves, pd.DataFrame(runs), models
 
-# %% ../nbs/04_freeze.ipynb #a059e1f0
-def lr_sweep(src, src_vocab, dls, cfg='tiny', grid=None, epochs=1, seed=0) -> pd.DataFrame:
+def runs_table(runs, conds=None) -> pd.DataFrame:
+    "Final perplexity over seeds (mean, sd, min, max), learning rate, trainable parameters and time of each condition"
+    t = runs.groupby('cond').agg(ppl_mean=('ppl', 'mean'), ppl_std=('ppl', 'std'), ppl_min=('ppl', 'min'), ppl_max=('ppl', 'max'),
+                                 lr=('lr', 'first'), trainable=('trainable', 'first'), s_per_run=('seconds', 'mean'))
+    return t.loc[list(conds or t.index)]
+
+def plot_curves(curves, conds=None, ax=None, title=None, ylim=(50, 2000)):
+    "Validation perplexity against tokens trained on, mean over seeds with a min-max band, one line per condition"
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(7, 4))
+    for c in conds or curves.cond.unique():
+        g = curves[curves.cond == c].groupby('tokens').ppl
+        ax.plot(g.mean().index, g.mean(), label=f"{c} ({g.mean().iloc[-1]:.0f})")
+        ax.fill_between(g.min().index, g.min(), g.max(), alpha=0.2)
+    ax.set(yscale='log', ylim=ylim, xlabel='tokens trained on', ylabel='validation perplexity', title=title); ax.legend()
+    return ax
+
+def tokens_to(curves, ppl) -> pd.Series:
+    "Tokens each condition's mean curve needs to first reach perplexity `ppl` (log-linear interpolation; NaN if never)"
+    out = {}
+    for c, d in curves.groupby('cond', sort=False):
+        m = d.groupby('tokens').ppl.mean(); x, y = m.index.to_numpy(float), np.log(m.to_numpy())
+        hit = np.nonzero(y <= np.log(ppl))[0]
+        if not len(hit): out[c] = np.nan; continue
+        i = hit[0]
+        out[c] = x[0] if i == 0 else x[i-1] + (x[i] - x[i-1]) * (y[i-1] - np.log(ppl)) / (y[i-1] - y[i])
+    return pd.Series(out, name=f'tokens to ppl {ppl:.1f}')
+
+# %% ../nbs/04_freeze.ipynb #fd6d7a6c
+def lr_sweep(src, src_vocab, dls, cfg='tiny', grid=None, epochs=1, seed=0, starts=None) -> pd.DataFrame:
     "Final validation perplexity of each condition at each learning rate of `grid` (condition -> list of rates)"
-    grid = grid or {c: [1e-2, 3e-2, 1e-1, 3e-1, 1.] for c in CONDITIONS}
-    rows = [dict(cond=c, lr=lr, ppl=transfer_run(c, src, src_vocab, dls, cfg, epochs, lr, seed, every=10**9)['ppl'])
+    grid, starts = grid or {c: [1e-2, 3e-2, 1e-1, 3e-1, 1.] for c in CONDITIONS}, starts or {}
+    rows = [dict(cond=c, lr=lr, ppl=transfer_run(c, src, src_vocab, dls, cfg, epochs, lr, seed, every=10**9, start=starts.get(c))['ppl'])
             for c, lrs in tqdm(grid.items(), desc='sweep') for lr in lrs]
     return pd.DataFrame(rows).pivot(index='cond', columns='lr', values='ppl')
 
-# %% ../nbs/04_freeze.ipynb #6be64234
+# %% ../nbs/04_freeze.ipynb #49b54b81
 _WORD = regex.compile(r"^\p{L}[\p{L}\p{M}'’-]*$")
 def is_word(w) -> bool: return w not in SPECIAL and bool(_WORD.match(w))
 
@@ -143,10 +175,10 @@ def knn_mean(Q, K, k=10, bs=None) -> torch.Tensor:
     return torch.cat([(Q[i:i+bs] @ K.T).topk(min(k, len(K)), dim=1).values.mean(1) for i in range(0, len(Q), bs)])
 
 @torch.no_grad()
-def retrieve(Q, K, k=10, csls=0, bs=None) -> torch.Tensor:
+def retrieve(Q, K, k=10, csls=0, bs=None, pool=None) -> torch.Tensor:
     "Indices of the `k` rows of `K` nearest each row of `Q` by cosine or, if `csls` > 0, by CSLS over `csls` neighbours"
     Q, K = _unit(Q), _unit(K); bs = _rows(len(Q), len(K), bs)
-    rk = knn_mean(K, Q, csls, bs) if csls else None
+    rk = knn_mean(K, Q if pool is None else pool, csls, bs) if csls else None     # a target's hubness: among all sources, `pool`
     out = []
     for i in range(0, len(Q), bs):
         s = Q[i:i+bs] @ K.T
@@ -166,7 +198,8 @@ def bli(src_emb, src_vocab, tgt_emb, tgt_vocab, pairs, ks=(1, 5), csls=0, identi
     srcs, n_src = sorted(gold), len({s for s, _ in pairs})
     res = dict(n=len(srcs), coverage=len(srcs) / max(n_src, 1))
     if not srcs: return {**res, **{f'p@{k}': float('nan') for k in ks}, 'chance@1': float('nan')}
-    top = retrieve(torch.as_tensor(src_emb)[[s2i[s] for s in srcs]], torch.as_tensor(tgt_emb)[cand], max(ks), csls).tolist()
+    src_emb = torch.as_tensor(src_emb)          # CSLS: a target's hubness is measured against every source word, not just the queries
+    top = retrieve(src_emb[[s2i[s] for s in srcs]], torch.as_tensor(tgt_emb)[cand], max(ks), csls, pool=src_emb).tolist()
     for k in ks: res[f'p@{k}'] = float(np.mean([bool(gold[s] & set(t[:k])) for s, t in zip(srcs, top)]))
     res['chance@1'] = float(np.mean([len(gold[s]) for s in srcs])) / len(cand)
     return res

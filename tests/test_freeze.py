@@ -86,3 +86,12 @@ def test_bli_and_csls():
     assert torch.equal(retrieve(Q, K, 5, csls=10), C.topk(5, dim=1).indices)
     assert torch.equal(retrieve(Q, K, 5, csls=10, bs=33), C.topk(5, dim=1).indices)
     assert not torch.equal(retrieve(Q, K, 5), C.topk(5, dim=1).indices)
+    # bli measures a target's hubness against every source word (as VecMap's eval_translation.py), not only the queries
+    P = torch.cat([Q, torch.randn(700, 16)]); Pn = torch.nn.functional.normalize(P, dim=1)
+    Kn = torch.nn.functional.normalize(K, dim=1)
+    C = 2 * S - S.topk(10, dim=1).values.mean(1)[:, None] - (Kn @ Pn.T).topk(10, dim=1).values.mean(1)[None]
+    assert torch.equal(retrieve(Q, K, 5, csls=10, pool=P), C.topk(5, dim=1).indices)
+    src, tgt = [w('s', i) for i in range(1000)], [w('t', i) for i in range(400)]
+    pairs = [(src[i], tgt[j]) for i, j in enumerate(C.argmax(1).tolist())]       # the CSLS-best target of each of the 300 queries
+    assert bli(P, src, K, tgt, pairs, csls=10)['p@1'] == 1                       # scored against all 1000 sources
+    assert bli(Q, src[:300], K, tgt, pairs, csls=10)['p@1'] < 1                  # only 300 sources: other hubness, other answers

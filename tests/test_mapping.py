@@ -2,7 +2,7 @@
 import pytest, torch
 from lmcourse.freeze import bli
 from lmcourse.mapping import (read_vec, write_vec, procrustes, normalize_emb, induce, self_learn, unsupervised_seed, identical_seed,
-                              map_embeddings, split_pairs, course_dict, dict_ids)
+                              map_embeddings, split_pairs, course_dict, dict_ids, script)
 
 
 def _spaces(n=600, d=24, noise=0.05, seed=0):
@@ -57,7 +57,7 @@ def test_unsupervised_and_identical_seeds():
     assert right > 60, right                                  # far above chance (1 in 600) from shapes alone
     xw, zw, info = map_embeddings(X, Z, src, tgt, 'unsupervised', sim_size=600, device='cpu')
     assert bli(xw, src, zw, tgt, truth, ks=(1,), words_only=False)['p@1'] > 0.95 and info['iterations'] > 50
-    with pytest.raises(ValueError, match='share no strings'): identical_seed(src, tgt)
+    with pytest.raises(ValueError, match='share no identical strings'): identical_seed(src, tgt)
     same = [w.replace('t', 's') for w in tgt]                  # now every word is spelled the same in both
     si, ti = identical_seed(src, same); assert len(si) == 600 and all(src[a] == same[b] for a, b in zip(si.tolist(), ti.tolist()))
 
@@ -85,3 +85,32 @@ def test_course_dictionaries_split_cleanly():
         pairs = course_dict(s, t); tr, te = split_pairs(pairs)
         assert len(pairs) > 100 and not ({a for a, _ in tr} & {a for a, _ in te}) and 0.2 < len(te) / len(pairs) < 0.4
         assert split_pairs(pairs) == (tr, te)                     # stable
+
+
+def test_messy_dictionaries_are_cleaned_and_reported():
+    X, Z, src, tgt, truth = _spaces(n=200)
+    pairs = truth[:100] + truth[:10] + [('', 't1'), ('s1', ' '), ('nope', 't1'), ('s2', 'nada')] + [(a.upper(), b) for a, b in truth[100:110]]
+    rep = {}; si, ti = dict_ids(pairs, src, tgt, rep)
+    assert rep == dict(pairs=len(pairs), blank=2, duplicate=10, case_folded=10, oov_src=1, oov_tgt=1, used=110) and len(si) == 110
+    assert all(tgt[j] == 't' + src[i][1:] for i, j in zip(si.tolist(), ti.tolist()))      # every kept pair is right
+    xw, zw, info = map_embeddings(X, Z, src, tgt, 'orthogonal', pairs=pairs, device='cpu')
+    assert info['dictionary']['used'] == 110 and bli(xw, src, zw, tgt, truth[110:], ks=(1,), words_only=False)['p@1'] > 0.95
+    with pytest.raises(ValueError, match='2 unknown source'): dict_ids([('x', 't1'), ('y', 't2')], src, tgt)
+
+
+def test_mismatched_dimensions_and_sizes_are_refused():
+    X, Z, src, tgt, truth = _spaces(n=100)
+    with pytest.raises(ValueError, match='24 dimensions and the target vectors 12'): map_embeddings(X, Z[:, :12], src, tgt, 'orthogonal', pairs=truth)
+    with pytest.raises(ValueError, match='99 source words for 100'): map_embeddings(X, Z, src[:99], tgt, 'orthogonal', pairs=truth)
+
+
+def test_small_dictionary_and_different_scripts_are_caught():
+    "VecMap's two silent failures: --supervised with fewer pairs than dimensions, --identical between scripts"
+    X, Z, src, tgt, truth = _spaces(n=300)
+    with pytest.raises(ValueError, match='fewer than the 24 dimensions'): map_embeddings(X, Z, src, tgt, 'supervised', pairs=truth[:20])
+    xw, zw, _ = map_embeddings(X, Z, src, tgt, 'orthogonal', pairs=truth[:20], device='cpu')          # Procrustes copes
+    assert bli(xw, src, zw, tgt, truth[20:], ks=(1,), words_only=False)['p@1'] > 0.9
+    latin, cyr = ['mama', 'maji', 'watu', '2'], ['мама', 'вода', 'люди', '2']
+    assert (script(latin), script(cyr)) == ('LATIN', 'CYRILLIC')
+    with pytest.raises(ValueError, match='LATIN script and the target in CYRILLIC'): identical_seed(latin[:3], cyr[:3])
+    with pytest.warns(UserWarning, match='only 1 identical strings.*LATIN script and the target in CYRILLIC'): identical_seed(latin, cyr)

@@ -5,7 +5,7 @@
 
 Markdown cells are written as `# ` comment lines. After `to-nb`, execute the notebook
 (`jupyter nbconvert --execute --to notebook --inplace`) and run `nbdev-clean`."""
-import hashlib, json, re, sys
+import hashlib, json, os, re, sys
 from pathlib import Path
 
 def py2cells(src):
@@ -58,7 +58,7 @@ def run(src, skip='slow,cuda'):
     for i, c in enumerate(nb.cells):
         if c.cell_type == 'code' and any(l.strip().replace(' ', '') in {f'#|{f}' for f in flags} for l in c.source.splitlines()):
             held[i] = c.source; c.source = ''; c.outputs = []
-    NotebookClient(nb, timeout=1800, kernel_name='python3', resources={'metadata': {'path': str(Path(src).parent)}}).execute()
+    NotebookClient(nb, timeout=int(os.environ.get('NB_TIMEOUT', 1800)), kernel_name='python3', resources={'metadata': {'path': str(Path(src).parent)}}).execute()
     for i, s in held.items(): nb.cells[i].source = s; nb.cells[i].outputs = []; nb.cells[i].execution_count = None
     nbformat.write(nb, src)
 
