@@ -231,11 +231,11 @@ def train_lm(corpus, out, size='tiny', epochs=None, lr=None, tok='word', device=
     learn.meta, learn.corpus = meta, Path(corpus)
     return learn
 
-# %% ../nbs/03_lm.ipynb #6fbac791
-def course_lm(lang='en', size='tiny', nt=False, home=None, **kwargs):
+# %% ../nbs/03_lm.ipynb #646df150
+def course_lm(lang='en', size='tiny', nt=False, home=None, progress=False, **kwargs):
     "The LM of the bundled Bible of `lang` (New Testament if `nt`) at `size`: trained once into `LMCOURSE_HOME/runs`"
     home = Path(home or lmcourse_home()); out = home/'runs'/f'{lang}-bible{"-nt" if nt else ""}-{size}'
-    with file_lock(out/'.lock'): return train_lm(course_corpus(lang, nt, home), out, size, progress=False, **kwargs)
+    with file_lock(out/'.lock'): return train_lm(course_corpus(lang, nt, home), out, size, progress=progress, **kwargs)
 
 # %% ../nbs/03_lm.ipynb #cc96d0e9
 def unigram_perplexity(dls) -> float:
