@@ -21,9 +21,9 @@ vectors trained with each seed, and the summary gives mean and standard deviatio
 import argparse, json, os, resource, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 import torch
-from lmcourse.data import write_muse, lmcourse_home
+from lmcourse.data import write_muse
 from lmcourse.freeze import bli
-from lmcourse.mapping import bible_vectors, course_dict, split_pairs, map_embeddings, read_vec, write_vec
+from lmcourse.mapping import bible_vectors, vectors_path, course_dict, split_pairs, map_embeddings, read_vec, write_vec
 
 ROOT = Path(__file__).resolve().parent.parent
 VECMAP_FLAGS = {'orthogonal': ['--supervised', '{train}', '--orthogonal'], 'supervised': ['--supervised', '{train}'],
@@ -82,7 +82,7 @@ def scale(n, dim=300, n_train=5000, n_test=1500, seed=0):
 def summary(rows, have_vm):
     "Mean ± sd over seeds of precision@1 (NN / CSLS) and seconds, per pair and mode, and the ratio of mean times"
     import pandas as pd
-    df = pd.DataFrame(rows); ms = lambda c: df.groupby(['pair', 'mode'], sort=False)[c].agg(['mean', 'std']).fillna(0)
+    df = pd.DataFrame(rows)
     print(f"\nsummary over word2vec seeds {sorted(df.seed.unique().tolist())}: mean ± sd")
     for (pair, mode), g in df.groupby(['pair', 'mode'], sort=False):
         f = lambda c: f"{g[c].mean():.3f}±{g[c].std(ddof=1) if len(g) > 1 else 0:.3f}"
@@ -120,8 +120,7 @@ def main():
         for seed in a.seeds:
             kw = {'seed': seed} if seed else {}                  # seed 0: the course's default vectors
             kvs, kvt = bible_vectors(s, nt, **kw), bible_vectors(t, nt, **kw)
-            home = lmcourse_home()/'vectors'
-            src_vec, tgt_vec = (home/f'{l}-bible{"-nt" if nt else ""}{f"-seed{seed}" if seed else ""}.vec' for l in (s, t))
+            src_vec, tgt_vec = vectors_path(s, nt, **kw), vectors_path(t, nt, **kw)
             print(f"\n{pair}, word2vec seed {seed}: {len(kvs):,} x {len(kvt):,} words ({'New Testament' if nt else 'Bible'}), "
                   f"{len(train):,} train / {len(test):,} test pairs")
             with tempfile.TemporaryDirectory() as d:

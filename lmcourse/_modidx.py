@@ -231,4 +231,5 @@ d = { 'settings': { 'branch': 'main',
                                   'lmcourse.mapping.split_pairs': ('crosslingual.html#split_pairs', 'lmcourse/mapping.py'),
                                   'lmcourse.mapping.train_vectors': ('crosslingual.html#train_vectors', 'lmcourse/mapping.py'),
                                   'lmcourse.mapping.unsupervised_seed': ('crosslingual.html#unsupervised_seed', 'lmcourse/mapping.py'),
+                                  'lmcourse.mapping.vectors_path': ('crosslingual.html#vectors_path', 'lmcourse/mapping.py'),
                                   'lmcourse.mapping.write_vec': ('crosslingual.html#write_vec', 'lmcourse/mapping.py')}}}
