@@ -11,7 +11,7 @@ from pathlib import Path
 from . import data as D
 
 # %% auto #0
-__all__ = ['PARSERS', 'add_data_parser', 'add_corpus_parser', 'add_train_parser', 'main']
+__all__ = ['PARSERS', 'add_data_parser', 'add_corpus_parser', 'add_train_parser', 'add_zoo_parser', 'main']
 
 # %% ../nbs/10_cli.ipynb #038d2dab
 def _data_list(a):
@@ -164,8 +164,58 @@ def add_train_parser(sub):
     p.add_argument('--name', help='model name in the card (default: LANG-SIZE)'); p.add_argument('--home', help='cache directory')
     p.set_defaults(func=_train)
 
-# %% ../nbs/10_cli.ipynb #5c60e5a7
-PARSERS = [add_data_parser, add_corpus_parser, add_train_parser]
+# %% ../nbs/10_cli.ipynb #fa511172
+def _zoo_build(a):
+    from lmcourse import zoo as Z
+    kw = {k: v for k, v in dict(base_url=a.base_url, date=a.date, max_pages=a.max_pages, limit=a.limit, delay=a.delay).items() if v is not None}
+    try:
+        card = Z.build(a.lang, a.source, a.size, a.method, epochs=a.epochs, name=a.name, zoo=a.zoo, home=a.home, device=a.device,
+                       dict_path=a.dict, seed=a.seed, fresh=a.fresh, **kw)
+    except (ValueError, FileNotFoundError, KeyError, D.DownloadError) as e: sys.exit(f"lmcourse zoo build: {e}")
+    print({k: card[k] for k in ('name', 'lang', 'params', 'valid_perplexity', 'test_perplexity', 'build_seconds')})
+
+def _zoo_list(a):
+    from lmcourse import zoo as Z
+    try: t = Z.zoo_list(a.zoo, a.reindex)
+    except ValueError as e: sys.exit(f"lmcourse zoo list: {e}")
+    print(t.round(1).to_string() if len(t) else f"{Z.zoo_path(a.zoo)}: no models yet (lmcourse zoo build --lang sw)")
+
+def _zoo_load(a):
+    from lmcourse import zoo as Z
+    try: m = Z.zoo_load(a.name, a.zoo, a.device)
+    except (ValueError, FileNotFoundError, KeyError) as e: sys.exit(f"lmcourse zoo load: {e.args[0] if isinstance(e, KeyError) else e}")
+    print(m); print(f"report: {Z.zoo_path(a.zoo)/a.name/m.card.get('report', 'report.md')}")
+    print(m.generate(a.prompt, a.words, seed=a.seed))
+
+def add_zoo_parser(sub):
+    "Add the `zoo` subcommand to the `sub` subparsers"
+    p = sub.add_parser('zoo', help='build, list and load published language models')
+    s = p.add_subparsers(dest='action', required=True)
+    b = s.add_parser('build', help='corpus -> tokenizer -> LM (transferred from English) -> evaluation -> report -> zoo (resumable)')
+    b.add_argument('--lang', required=True, help='language code, e.g. sw (a bundled Bible: en, es, sw, eu, zu)')
+    b.add_argument('--source', nargs='+', default=['bible'], metavar='SOURCE',
+                   help="bible (bundled, default), wiki (its Wikipedia dump), crawl URL... (polite crawl of seed sites), or a "
+                        "prepared folder, .jsonl or .txt file")
+    b.add_argument('--size', default='tiny', choices=['tiny', 'small', 'paper'])
+    b.add_argument('--method', default='mapped', choices=['mapped', 'scratch'], help='transfer from English (default) or train from scratch')
+    b.add_argument('--epochs', type=int, help="default: the size's preset"); b.add_argument('--seed', type=int, default=0)
+    b.add_argument('--dict', help='MUSE-format English-LANG dictionary for the mapping (default: the bundled ones)')
+    b.add_argument('--name', help='model name (default: LANG-SOURCE-SIZE)')
+    b.add_argument('--zoo', help='zoo folder (default: $LMCOURSE_HOME/zoo; builds go next to it)'); b.add_argument('--home', help='cache directory')
+    b.add_argument('--device', help='cuda, cuda:1, mps or cpu (default: the best available)')
+    b.add_argument('--fresh', action='store_true', help='start the build again instead of continuing it')
+    b.add_argument('--date', help='Wikipedia dump date (source wiki)'); b.add_argument('--base-url', help='Wikipedia mirror (source wiki)')
+    b.add_argument('--limit', type=int, help='source wiki: stop after this many pages'); b.add_argument('--max-pages', type=int, help='source crawl: pages to fetch')
+    b.add_argument('--delay', type=float, help='source crawl: seconds between requests to one host (default 1; robots.txt may ask more)')
+    b.set_defaults(func=_zoo_build)
+    l = s.add_parser('list', help='the models in the zoo'); l.add_argument('--zoo'); l.add_argument('--reindex', action='store_true', help='rebuild the index from the cards')
+    l.set_defaults(func=_zoo_list)
+    o = s.add_parser('load', help="check a model's files, print its card and a sample"); o.add_argument('name'); o.add_argument('--zoo')
+    o.add_argument('--prompt', default=''); o.add_argument('--words', type=int, default=30); o.add_argument('--seed', type=int, default=0)
+    o.add_argument('--device'); o.set_defaults(func=_zoo_load)
+
+# %% ../nbs/10_cli.ipynb #b5e3011f
+PARSERS = [add_data_parser, add_corpus_parser, add_train_parser, add_zoo_parser]
 
 def main(argv=None):
     "Entry point of the `lmcourse` command"

@@ -20,9 +20,9 @@ from .corpus import tokenize, read_split, SubwordTokenizer, course_corpus
 
 # %% auto #0
 __all__ = ['SIZES', 'get_device', 'LMStream', 'Numericalizer', 'lm_data', 'lm_config', 'awd_config', 'lm_learner', 'save_torch',
-           'load_torch', 'Checkpoint', 'init_distributed', 'DDP', 'check_in_sync', 'quiet', 'train_lm', 'course_lm',
-           'unigram_perplexity', 'stream_perplexity', 'TimeBudget', 'fit_budget', 'detok', 'generate', 'StopAfter',
-           'hardware', 'export_lm', 'ZooLM', 'load_lm']
+           'load_torch', 'Checkpoint', 'init_distributed', 'DDP', 'check_in_sync', 'quiet', 'fit_resumable', 'train_lm',
+           'course_lm', 'unigram_perplexity', 'stream_perplexity', 'TimeBudget', 'fit_budget', 'detok', 'generate',
+           'StopAfter', 'hardware', 'export_lm', 'ZooLM', 'load_lm']
 
 # %% ../nbs/03_lm.ipynb #ddb4c062
 SIZES = {
@@ -120,7 +120,7 @@ def lm_learner(dls, size='tiny', path=None, device=None, fp16=None, **kwargs) ->
     learn.lm_cfg, learn.vocab = cfg, dls.vocab
     return learn
 
-# %% ../nbs/03_lm.ipynb #4510622c
+# %% ../nbs/03_lm.ipynb #b07ea3ab
 def _rng_state(dl):
     return dict(py=random.getstate(), np=[a.tolist() if isinstance(a, np.ndarray) else a for a in np.random.get_state()],
                 torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
@@ -154,8 +154,8 @@ def load_torch(path, device='cpu'):
 class Checkpoint(Callback):
     "Save a resumable checkpoint to `path` after every epoch (process 0 only), and keep the epoch log"
     order = 65
-    def __init__(self, path, meta, log=None, start_epoch=0):
-        self.path, self.meta, self.log, self.start_epoch = Path(path), meta, [] if log is None else log, start_epoch
+    def __init__(self, path, meta, log=None, start_epoch=0, extra=None):
+        self.path, self.meta, self.log, self.start_epoch, self.extra = Path(path), meta, [] if log is None else log, start_epoch, extra
     def before_train(self): self.t0 = time.perf_counter()
     def after_epoch(self):
         if self.epoch < self.start_epoch or self.learn.recorder.values == []: return
@@ -164,7 +164,7 @@ class Checkpoint(Callback):
         self.log.append({'epoch': self.epoch, **dict(zip(names, map(float, v))), 'seconds': time.perf_counter() - self.t0})
         if rank_distrib() == 0:
             save_torch(dict(model=get_model(self.model).state_dict(), opt=_plain(self.opt.state_dict()), epoch=self.epoch,
-                            rng=_rng_state(self.dls.train), log=self.log, meta=self.meta), self.path)
+                            rng=_rng_state(self.dls.train), log=self.log, meta=self.meta, extra=self.extra), self.path)
 
 # %% ../nbs/03_lm.ipynb #7c0467de
 def init_distributed() -> int:
@@ -197,10 +197,27 @@ def check_in_sync(model) -> str:
     if rank_distrib() == 0: print(f"{len(hs)} processes, weights identical in all ({h[:12]})")
     return h
 
-# %% ../nbs/03_lm.ipynb #ff60e577
+# %% ../nbs/03_lm.ipynb #585ece82
 def quiet(learn):
     "`learn` without its progress bar and epoch table, for runs inside other code"
     learn.remove_cbs(learn.cbs.filter(lambda c: type(c).__name__ == 'ProgressCallback')); learn.logger = noop
+    return learn
+
+def fit_resumable(learn, epochs, lr, ck, meta, resume=True, cbs=None, extra=None):
+    "`fit_one_cycle` saving a `Checkpoint` at `ck` after every epoch; continues from it when its `meta` settings agree"
+    ck, start, log = Path(ck), 0, []
+    if resume and ck.exists():
+        st = load_torch(ck)
+        diff = {k: (st['meta'].get(k), v) for k, v in meta.items() if k != 'corpus' and st['meta'].get(k) != v}
+        if diff: raise ValueError(f"{ck} was made with other settings {diff} (checkpoint, now): remove it or pass resume=False")
+        get_model(learn.model).load_state_dict(st['model']); learn.create_opt(); learn.opt.load_state_dict(st['opt'])
+        _set_rng_state(st['rng'], learn.dls.train); start, log = st['epoch'] + 1, st['log']
+        if extra is not None: extra.update(st.get('extra') or {})
+    learn.train_log = log
+    if start < epochs:
+        t = time.perf_counter()
+        learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=[Checkpoint(ck, meta, log, start, extra)] + list(cbs or []))
+        learn.train_seconds = time.perf_counter() - t
     return learn
 
 def train_lm(corpus, out, size='tiny', epochs=None, lr=None, tok='word', device=None, resume=True, seed=42,
@@ -214,19 +231,7 @@ def train_lm(corpus, out, size='tiny', epochs=None, lr=None, tok='word', device=
     learn = lm_learner(dls, cfg, path=out, device=device)
     if not progress: quiet(learn)
     meta = dict(cfg=cfg, epochs=epochs, lr=lr, tok=tok, n_vocab=len(dls.vocab), seed=seed, corpus=str(corpus))
-    ck, start, log = out/'checkpoint.pth', 0, []
-    if resume and ck.exists():
-        st = load_torch(ck)
-        diff = {k: (st['meta'].get(k), v) for k, v in meta.items() if k != 'corpus' and st['meta'].get(k) != v}
-        if diff: raise ValueError(f"{ck} was made with other settings {diff} (checkpoint, now): remove it or pass resume=False")
-        get_model(learn.model).load_state_dict(st['model']); learn.create_opt(); learn.opt.load_state_dict(st['opt'])
-        _set_rng_state(st['rng'], dls.train); start, log = st['epoch'] + 1, st['log']
-    learn.train_log = log
-    if start < epochs:
-        t = time.perf_counter()
-        cbs = [Checkpoint(ck, meta, log, start)] + ([DDP()] if world > 1 else []) + list(cbs or [])
-        learn.fit_one_cycle(epochs, lr, start_epoch=start, cbs=cbs)
-        learn.train_seconds = time.perf_counter() - t
+    fit_resumable(learn, epochs, lr, out/'checkpoint.pth', meta, resume, ([DDP()] if world > 1 else []) + list(cbs or []))
     if world > 1: check_in_sync(learn.model)
     learn.meta, learn.corpus = meta, Path(corpus)
     return learn
@@ -326,7 +331,7 @@ class StopAfter(Callback):
     def after_epoch(self):
         if self.epoch + 1 >= self.n: raise CancelFitException
 
-# %% ../nbs/03_lm.ipynb #bc0bc8ab
+# %% ../nbs/03_lm.ipynb #8efd7a38
 def _sha256(p): return _hash_file(p, 'sha256').hexdigest()
 
 def hardware() -> str:
@@ -335,10 +340,11 @@ def hardware() -> str:
     gpu = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else None
     return f"{gpu or dev.type.upper()}, {os.cpu_count()} CPU cores, {platform.machine()}, torch {torch.__version__}"
 
-def export_lm(learn, path, lang, name=None, **card) -> Path:
-    "Write `learn`'s model as a zoo folder at `path` (weights, vocab, tokenizer, config, card with hashes); atomic"
+def export_lm(learn, path, lang, name=None, files=None, **card) -> Path:
+    "Write `learn`'s model as a zoo folder at `path` (weights, vocab, tokenizer, config, `files` to add, card with hashes); atomic"
     path = Path(path); tmp = path.with_name(path.name + '.tmp')
     shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+    for f in files or []: shutil.copyfile(f, tmp/Path(f).name)
     m, cfg, log = get_model(learn.model), learn.lm_cfg, getattr(learn, 'train_log', [])
     torch.save({k: v.cpu() for k, v in m.state_dict().items()}, tmp/'model.pth')
     (tmp/'vocab.json').write_text(json.dumps(list(learn.vocab), ensure_ascii=False), encoding='utf-8')
@@ -353,7 +359,7 @@ def export_lm(learn, path, lang, name=None, **card) -> Path:
                 epochs=len(log), tokens_seen=int(len(log) * len(learn.dls.train) * cfg['bs'] * cfg['sl'] * max(num_distrib(), 1)),
                 valid_loss=last.get('valid_loss'), valid_perplexity=last.get('perplexity'), valid_accuracy=last.get('accuracy'),
                 train_seconds=round(sum(r['seconds'] for r in log), 1), hardware=hardware(),
-                created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), lmcourse=__version__, **card)
+                created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), lmcourse=__version__) | card    # `card` adds fields, or overrides them
     info['files'] = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
     (tmp/'card.json').write_text(json.dumps(info, indent=1, ensure_ascii=False), encoding='utf-8')
     if path.exists(): shutil.rmtree(path)

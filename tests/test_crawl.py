@@ -153,3 +153,41 @@ def test_killed_crawl_loses_nothing(news, tmp_path):
     with open(out, 'a', encoding='utf-8') as f: f.write('{"url": "http://127.0.0.1/habari/9", "te')
     _, st, docs = crawl(news, out)
     assert st['kept'] == 6 and len(docs) == 6 and len({d['url'] for d in docs}) == 6
+
+
+def zoo_build(*args):
+    import subprocess, sys
+    return subprocess.run([sys.executable, '-m', 'lmcourse.cli', 'zoo', 'build', '--lang', 'sw', '--method', 'scratch',
+                           '--epochs', '1', '--delay', '0', *map(str, args)], capture_output=True, text=True)
+
+
+def test_zoo_build_from_a_crawl(tmp_path):
+    "`lmcourse zoo build --source crawl SEED`: a 24-article Swahili news site on 127.0.0.1, crawled, cleaned, trained on"
+    srv = Server(('127.0.0.1', 0), Handler)
+    srv.daemon_threads, srv.log = True, []
+    arts = [f"/makala/{i}" for i in range(24)]
+    html = lambda b: (200, {'Content-Type': 'text/html; charset=utf-8'}, b)
+    srv.routes = {'/robots.txt': (200, {'Content-Type': 'text/plain'}, b'User-agent: *\nAllow: /\n'),
+                  '/': html(page('Gazeti la Mfano', ['Habari za leo.'], arts)),
+                  **{a: html(page(f'Makala {i}', SW[i*80:(i+1)*80], ['/'])) for i, a in enumerate(arts)}}
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        seed = f'http://127.0.0.1:{srv.server_port}/'
+        r = zoo_build('--source', 'crawl', seed, '--zoo', tmp_path/'zoo', '--home', tmp_path/'home')
+        assert r.returncode == 0, r.stderr[-3000:]
+    finally: srv.shutdown(); srv.server_close()
+    card = json.loads((tmp_path/'zoo'/'sw-crawl-tiny'/'card.json').read_text(encoding='utf-8'))
+    # one epoch on 40k tokens from scratch is near the unigram model, far from knowing nothing (a uniform guess)
+    assert card['source'] == ['crawl', seed] and card['test_perplexity'] < min(0.1 * card['vocab'], 1.5 * card['baselines']['unigram']['test'])
+    meta = json.loads((tmp_path/'builds'/'sw-crawl-tiny'/'corpus'/'meta.json').read_text())
+    assert sum(v['docs'] for v in meta.values()) == 24 and meta['valid']['docs'] and meta['test']['docs']
+    assert sorted(p for _, p, _ in srv.log if p.startswith('/makala/')) == sorted(arts)      # each article fetched once
+
+
+def test_zoo_build_from_an_unreachable_site_says_so(tmp_path):
+    import socket
+    s = socket.socket(); s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]; s.close()
+    r = zoo_build('--source', 'crawl', f'http://127.0.0.1:{port}/', '--zoo', tmp_path/'zoo', '--home', tmp_path/'home')
+    assert r.returncode != 0 and 'Traceback' not in r.stderr, r.stderr[-2000:]
+    assert f'the crawl of http://127.0.0.1:{port}/ kept no pages' in r.stderr and 'robots: 1' in r.stderr
+    assert not (tmp_path/'zoo'/'sw-crawl-tiny').exists()

@@ -52,6 +52,7 @@ def run(src, skip='slow,cuda'):
     "Execute notebook `src` in place, as nbdev-test would: cells flagged `#| slow` or `#| cuda` (in `skip`) are not run"
     import nbformat
     from nbclient import NotebookClient
+    os.environ.pop('MPLBACKEND', None)     # Agg (as CI sets it) would keep plots out of the saved outputs
     nb = nbformat.read(src, as_version=4)
     flags = {f.strip() for f in skip.split(',') if f.strip()}
     held = {}
