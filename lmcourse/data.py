@@ -15,11 +15,11 @@ from tqdm import tqdm
 
 # %% auto #0
 __all__ = ['ASSETS', 'LANGS', 'BUNDLED', 'WIKI_BASE', 'FASTTEXT_BASE', 'MUSE_BASE', 'WIKITEXT_BASE', 'lmcourse_home',
-           'open_bytes', 'read_bytes', 'read_text', 'bible_path', 'read_bible', 'bible_pairs', 'wikitext_path',
-           'read_wikitext', 'read_swadesh', 'swadesh_pairs', 'dictd_b64', 'freedict_path', 'read_dictd', 'dictd_pairs',
-           'read_muse', 'atomic_write', 'file_lock', 'write_muse', 'read_vectors', 'write_vectors', 'bundled', 'words',
-           'corpus_stats', 'DownloadError', 'download', 'get_wiki_dump', 'get_fasttext', 'get_muse_dict',
-           'get_wikitext']
+           'torch_threads', 'open_bytes', 'read_bytes', 'read_text', 'bible_path', 'read_bible', 'bible_pairs',
+           'wikitext_path', 'read_wikitext', 'read_swadesh', 'swadesh_pairs', 'dictd_b64', 'freedict_path',
+           'read_dictd', 'dictd_pairs', 'read_muse', 'atomic_write', 'file_lock', 'write_muse', 'read_vectors',
+           'write_vectors', 'bundled', 'words', 'corpus_stats', 'DownloadError', 'download', 'get_wiki_dump',
+           'get_fasttext', 'get_muse_dict', 'get_wikitext']
 
 # %% ../nbs/00_data.ipynb #9f3be320
 ASSETS = Path(__file__).parent/'assets' if '__file__' in globals() else Path('../lmcourse/assets').resolve()
@@ -28,7 +28,16 @@ def lmcourse_home() -> Path:
     "The cache directory for downloads and models: `$LMCOURSE_HOME`, else `~/.cache/lmcourse`"
     return Path(os.environ.get('LMCOURSE_HOME') or Path.home()/'.cache'/'lmcourse').expanduser()
 
-# %% ../nbs/00_data.ipynb #882ce518
+# %% ../nbs/00_data.ipynb #a720b926
+def torch_threads(n:int=None) -> int:
+    "Set torch's CPU threads to `n`: by default every core this process may use, one under `nbdev-test`; the count"
+    import torch
+    if n is None: n = 1 if os.environ.get('IN_TEST') else len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    torch.set_num_threads(n)
+    if os.environ.get('IN_TEST'): os.environ['OMP_NUM_THREADS'] = str(n)      # and for the processes the notebook starts
+    return n
+
+# %% ../nbs/00_data.ipynb #60981c88
 LANGS = pd.DataFrame([
     ('en', 'eng', 'English', 'English-KJV.xml', 'King James Version (OT+NT)'),
     ('es', 'spa', 'Spanish', 'Spanish-RV1909.xml', 'Reina-Valera 1909 (OT+NT)'),
@@ -43,7 +52,7 @@ def _lang(lang):
         if lang in (k, LANGS.loc[k, 'iso3']): return k, LANGS.loc[k]
     raise ValueError(f"No bundled data for language {lang!r}; bundled: {', '.join(LANGS.index)}")
 
-# %% ../nbs/00_data.ipynb #cdecf6f9
+# %% ../nbs/00_data.ipynb #5173eb4e
 def open_bytes(path) -> io.BufferedIOBase:
     "Open `path` for binary reading, decompressing `.xz`/`.gz`/`.dz`/`.bz2` by suffix"
     path = Path(path)
@@ -68,7 +77,7 @@ def read_text(path, allow_empty=False) -> str:
     if not allow_empty and not s.strip(): raise ValueError(f"{path}: file is empty")
     return s
 
-# %% ../nbs/00_data.ipynb #5574c8a0
+# %% ../nbs/00_data.ipynb #1386540a
 def bible_path(lang) -> Path:
     "Path of the bundled Bible for `lang` (ISO 639-1 or 639-3 code)"
     return ASSETS/'bible'/(_lang(lang)[1].bible + '.xz')
@@ -92,7 +101,7 @@ def read_bible(src) -> dict[str, str]:
     if not verses: raise ValueError(f"{path}: no <seg type=\"verse\"> elements: not a CES Bible file?")
     return verses
 
-# %% ../nbs/00_data.ipynb #3caabc1b
+# %% ../nbs/00_data.ipynb #200f0613
 def bible_pairs(a, b) -> pd.DataFrame:
     "Verses present in both Bibles `a` and `b` (language codes or paths), aligned by verse id"
     va, vb = read_bible(a), read_bible(b)
@@ -100,7 +109,7 @@ def bible_pairs(a, b) -> pd.DataFrame:
     if not ids: raise ValueError(f"Bibles {a!r} and {b!r} share no verse ids")
     return pd.DataFrame({'id': ids, str(a): [va[k] for k in ids], str(b): [vb[k] for k in ids]})
 
-# %% ../nbs/00_data.ipynb #5880067b
+# %% ../nbs/00_data.ipynb #2138baa4
 def wikitext_path(split='valid') -> Path:
     "Path of a bundled WikiText-2 split (`valid` or `test`; `train` is downloaded with `get_wikitext`)"
     p = ASSETS/'wikitext-2'/f'{split}.txt.xz'
@@ -122,7 +131,7 @@ def read_wikitext(src='valid') -> pd.DataFrame:
     if not arts: raise ValueError(f"{path}: no ` = Title = ` article headings: not a WikiText file?")
     return pd.DataFrame(arts, columns=['title', 'text'])
 
-# %% ../nbs/00_data.ipynb #d694ede4
+# %% ../nbs/00_data.ipynb #a5cc2643
 def read_swadesh(lang) -> list[list[str]]:
     "Swadesh-207 list for `lang` (code or path): one list of alternatives per concept (empty if unknown)"
     path = Path(lang) if Path(lang).suffix else ASSETS/'swadesh207'/f'{_lang(lang)[1].iso3}-000.txt'
@@ -142,7 +151,7 @@ def _is_word(w):
     "A single word: letters, with inner hyphens or apostrophes (drops phrases and PanLex artefacts like `5i5i`)"
     return all(p.isalpha() for p in re.split(r"(?<=.)[-'’](?=.)", w))
 
-# %% ../nbs/00_data.ipynb #4ab827e6
+# %% ../nbs/00_data.ipynb #d88e9625
 _B64 = {c: i for i, c in enumerate('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')}
 
 def dictd_b64(s: str) -> int:
@@ -192,7 +201,7 @@ def dictd_pairs(path, single_words=True) -> list[tuple[str, str]]:
                 if t and (not single_words or (_is_word(t) and _is_word(head))): out.append((head, t))
     return list(dict.fromkeys(out))
 
-# %% ../nbs/00_data.ipynb #a74bea4d
+# %% ../nbs/00_data.ipynb #f82d9807
 def read_muse(path, lower=False) -> list[tuple[str, str]]:
     "Pairs of a MUSE-format dictionary (`src tgt` per line, space or tab); duplicates and blank lines dropped"
     out = []
@@ -228,7 +237,7 @@ def write_muse(pairs, path) -> Path:
         if not s or not t or any(c.isspace() for c in s + t): raise ValueError(f"cannot write pair {(s, t)!r}: words must be non-empty without spaces")
     return atomic_write(path, ''.join(f'{s}\t{t}\n' for s, t in pairs))
 
-# %% ../nbs/00_data.ipynb #df7b849b
+# %% ../nbs/00_data.ipynb #d1d8db8a
 def read_vectors(path, limit=None):
     "Word vectors in fastText/word2vec text format (`.vec`, `.vec.gz`, `.txt`) or binary (`.bin`) as gensim `KeyedVectors`"
     from gensim.models import KeyedVectors
@@ -251,7 +260,7 @@ def write_vectors(kv, path) -> Path:
     os.replace(tmp, path)
     return path
 
-# %% ../nbs/00_data.ipynb #395623cb
+# %% ../nbs/00_data.ipynb #17ed43e9
 BUNDLED = {
     'bible': ('Bibles, CES XML, verse-aligned: English KJV & Spanish RV1909 (full), Swahili/Basque/Zulu NT',
               'public domain (en, es); CC0 bible-corpus (sw, eu, zu)'),
@@ -277,7 +286,7 @@ def corpus_stats(texts, lower=True) -> dict:
     c = Counter(w for t in texts for w in words(t, lower))
     return dict(segments=len(texts), tokens=sum(c.values()), vocab=len(c))
 
-# %% ../nbs/00_data.ipynb #067a6eca
+# %% ../nbs/00_data.ipynb #3b41ed59
 class DownloadError(OSError):
     "A download failed; `.part` holds any bytes received so far (run again to resume)"
 
@@ -347,7 +356,7 @@ def download(url, dest, checksum: str | None = None, algo='sha256', size: int | 
     os.replace(part, dest)
     return dest
 
-# %% ../nbs/00_data.ipynb #9f642551
+# %% ../nbs/00_data.ipynb #f5fdf549
 WIKI_BASE = 'https://dumps.wikimedia.org'
 FASTTEXT_BASE = 'https://dl.fbaipublicfiles.com/fasttext'
 MUSE_BASE = 'https://dl.fbaipublicfiles.com/arrival/dictionaries'
