@@ -168,7 +168,7 @@ def _load(path, n_vocab, cfg, key=None):
     m = new_lm(n_vocab, cfg); st = load_torch(path)
     m.load_state_dict(st[key] if key else st); return m.eval()
 
-# %% ../nbs/06_zoo.ipynb #843525a6
+# %% ../nbs/06_zoo.ipynb #fa4d41d1
 def build(lang, source='bible', size='tiny', method='mapped', epochs=None, name=None, zoo=None, home=None, device=None,
           dict_path=None, seed=0, fresh=False, progress=True, **src_kw) -> dict:
     "Build an LM for `lang` from `source`, evaluate it against baselines, write a report and publish it to `zoo`; the card"
@@ -191,7 +191,7 @@ def build(lang, source='bible', size='tiny', method='mapped', epochs=None, name=
         en = None
         def source_lm():
             nonlocal en
-            en = course_lm('en', size, home=home, progress=progress, device=dev)
+            en = course_lm('en', size, home=home, device=dev, cbs=[EpochBar()] if progress else [])
             return dict(name=f'en-bible-{size}', log=en.train_log, vocab=len(en.vocab))
         st.run('source', source_lm)
         en = en or course_lm('en', size, home=home, device=dev)

@@ -1,5 +1,5 @@
 "Cross-lingual mapping: .vec files, Procrustes, induction, self-learning and the unsupervised seed on spaces with a known answer"
-import pytest, torch
+import gzip, pytest, torch
 from lmcourse.freeze import bli
 from lmcourse.mapping import (read_vec, write_vec, procrustes, normalize_emb, induce, self_learn, unsupervised_seed, identical_seed,
                               map_embeddings, split_pairs, course_dict, dict_ids, script)
@@ -29,7 +29,27 @@ def test_vec_roundtrip_and_bad_files(tmp_path):
     (tmp_path/'e.vec').write_text('')
     with pytest.raises(ValueError): read_vec(tmp_path/'e.vec')
     (tmp_path/'l.vec').write_bytes('1 2\nb\xe4d 1 2\n'.encode('latin-1'))
-    with pytest.raises(ValueError, match='UTF-8|utf-8|encoding'): read_vec(tmp_path/'l.vec')
+    with pytest.raises(ValueError, match='line 2 is not valid UTF-8'): read_vec(tmp_path/'l.vec')
+
+
+def test_read_vec_streams_in_chunks(tmp_path):
+    M, w = torch.randn(1001, 7), [f'w{i}' for i in range(1001)]
+    write_vec(w, M, tmp_path/'c.vec')
+    w2, M2 = read_vec(tmp_path/'c.vec', chunk=100)                       # chunk boundaries inside the file
+    assert w2 == w and torch.allclose(M, M2, atol=1e-6)
+    with gzip.open(tmp_path/'g.vec.gz', 'wb') as f: f.write((tmp_path/'c.vec').read_bytes())
+    assert torch.equal(read_vec(tmp_path/'g.vec.gz', chunk=64)[1], M2)
+    (tmp_path/'cut.vec.gz').write_bytes((tmp_path/'g.vec.gz').read_bytes()[:5000])
+    with pytest.raises(ValueError, match='truncated'): read_vec(tmp_path/'cut.vec.gz')
+    # a fastText-style file: BOM, trailing spaces, CRLF, runs of spaces, a blank line
+    (tmp_path/'ft.vec').write_text('\ufeff2 2\na  1 2 \n\nb 3   4\r\n')
+    assert read_vec(tmp_path/'ft.vec') == (['a', 'b'], pytest.approx(torch.tensor([[1., 2], [3, 4]])))
+    # a short row followed by a long one: the same count of numbers in all, but misaligned; refused with the line
+    (tmp_path/'mis.vec').write_text('3 2\na 1 2\nb 1\nc 3 4 5\n')
+    with pytest.raises(ValueError, match="line 3 does not hold a word and 2 numbers: 'b 1'"): read_vec(tmp_path/'mis.vec')
+    assert read_vec(tmp_path/'mis.vec', limit=1)[0] == ['a']                 # `limit` stops before the bad rows
+    with pytest.raises(ValueError, match='without spaces'): write_vec(['a b', 'c'], torch.zeros(2, 2), tmp_path/'w.vec')
+    assert not list(tmp_path.glob('.w.vec*'))
 
 
 def test_procrustes_and_normalize():
