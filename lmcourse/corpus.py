@@ -397,7 +397,7 @@ def split_of(key: str, valid=0.1, test=0.1, seed=0) -> str:
     u = int.from_bytes(hashlib.blake2b(f'{seed}\0{key}'.encode(), digest_size=8).digest(), 'big') / 2**64
     return 'valid' if u < valid else 'test' if u < valid + test else 'train'
 
-# %% ../nbs/01_corpus.ipynb #b91b1680
+# %% ../nbs/01_corpus.ipynb #45ef917b
 def read_docs(path):
     "`(key, text)` of each document of a JSONL (`title`/`url` and `text`) or text file (one document per line)"
     path = Path(path)
@@ -411,6 +411,17 @@ def read_docs(path):
             else: yield f'{path.name}:{i}', line
 
 SPLITS = ('train', 'valid', 'test')
+
+def _fill_splits(out, st, empty):
+    "Small corpora: give each split in `empty` the last document of train, when train keeps at least one"
+    if not empty or st['train']['docs'] <= len(empty): return
+    docs = (out/'train.txt.tmp').read_text(encoding='utf-8').split('\n\n')[:-1]
+    for s in empty:
+        d = docs.pop()
+        (out/f'{s}.txt.tmp').write_text(d + '\n\n', encoding='utf-8', newline='\n')
+        for c in (st['train'], -1), (st[s], 1):
+            c[0].update(docs=c[1], lines=c[1] * (d.count('\n') + 1), chars=c[1] * len(d))
+    (out/'train.txt.tmp').write_text(''.join(x + '\n\n' for x in docs), encoding='utf-8', newline='\n')
 
 def prepare_corpus(docs, out, valid=0.1, test=0.1, seed=0, min_chars=1, sentences=True, progress=True) -> dict:
     "Normalise, sentence-split, deduplicate and split `docs` (a path or `(key, text)` pairs) by document into `out`"
@@ -433,6 +444,7 @@ def prepare_corpus(docs, out, valid=0.1, test=0.1, seed=0, min_chars=1, sentence
     if n == 0:
         for s in SPLITS: (out/f'{s}.txt.tmp').unlink()
         raise ValueError(f"no documents of at least {min_chars} characters to prepare: is the source empty?")
+    _fill_splits(out, st, [s for s, f in (('valid', valid), ('test', test)) if f > 0 and not st[s]['docs']])
     for s in SPLITS: os.replace(out/f'{s}.txt.tmp', out/f'{s}.txt')
     meta = {s: {k: st[s][k] for k in ('docs', 'lines', 'chars')} for s in SPLITS}
     atomic_write(out/'meta.json', json.dumps(meta, indent=1))

@@ -98,7 +98,7 @@ def train_stage(model, dls, out, epochs, lr, cfg, seed=0, progress=True, points=
     fit_resumable(learn, epochs, lr, Path(out)/'checkpoint.pth', meta, cbs=cbs, extra=store)
     return learn, store['curve']
 
-# %% ../nbs/06_zoo.ipynb #4f024dfd
+# %% ../nbs/06_zoo.ipynb #a755f435
 STAGES = ('corpus', 'stats', 'source', 'vectors', 'map', 'train', 'baseline', 'evaluate', 'report', 'publish')
 
 def zoo_path(zoo=None) -> Path:
@@ -135,7 +135,7 @@ def _get_corpus(source, lang, work, home, progress, date='latest', base_url=None
             if not (docs/'meta.json').exists(): raise ValueError(f"{docs}: not a prepared corpus folder (no meta.json)")
             return docs
     meta = prepare_corpus(docs, out, progress=progress)
-    if not meta['train']['docs'] or not meta['valid']['docs']:
+    if not all(v['docs'] for v in meta.values()):
         shutil.rmtree(out)
         raise ValueError(f"{docs}: {sum(v['docs'] for v in meta.values())} documents after cleaning and deduplication, too few to "
                          "split into train, valid and test: give more text (documents are split whole, a tenth each to valid and test)")
