@@ -1,6 +1,6 @@
 """The project's promises: the README's commands are what CI runs, the README matches its notebook, the package
 ships its data, and the `lmcourse` command works as installed."""
-import os, re, shutil, subprocess, sys
+import os, re, shutil, subprocess, sys, zipfile
 try: import tomllib
 except ImportError: import tomli as tomllib   # Python 3.10
 from pathlib import Path
@@ -31,6 +31,17 @@ def test_package_data_covers_every_asset():
     missed = [str(p) for p in assets if not any(p.match(g) for g in globs)]
     assert not missed and len(assets) >= 20
     assert sum((ROOT/'lmcourse'/p).stat().st_size for p in assets) < 15e6
+
+
+def test_wheel_ships_every_asset_without_warnings(tmp_path):
+    "A real wheel build: every bundled file inside, and no setuptools warning about packages it would leave out"
+    r = subprocess.run([sys.executable, '-m', 'pip', 'wheel', str(ROOT), '--no-deps', '-v', '-w', str(tmp_path)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'would be ignored' not in r.stdout + r.stderr
+    names = set(zipfile.ZipFile(next(tmp_path.glob('lmcourse-*.whl'))).namelist())
+    assets = {p.relative_to(ROOT).as_posix() for p in (ROOT/'lmcourse'/'assets').rglob('*') if p.is_file()}
+    assert len(assets) >= 20 and assets <= names, sorted(assets - names)
 
 
 def test_no_settings_ini():
