@@ -19,10 +19,10 @@ from .data import atomic_write, file_lock, lmcourse_home, _hash_file
 from .corpus import tokenize, read_split, SubwordTokenizer, course_corpus
 
 # %% auto #0
-__all__ = ['SIZES', 'get_device', 'LMStream', 'Numericalizer', 'lm_data', 'lm_config', 'awd_config', 'lm_learner', 'save_torch',
-           'load_torch', 'Checkpoint', 'init_distributed', 'DDP', 'check_in_sync', 'quiet', 'fit_resumable', 'train_lm',
-           'course_lm', 'unigram_perplexity', 'stream_perplexity', 'TimeBudget', 'fit_budget', 'detok', 'generate',
-           'StopAfter', 'hardware', 'export_lm', 'ZooLM', 'load_lm']
+__all__ = ['SIZES', 'get_device', 'LMStream', 'Numericalizer', 'lm_data', 'lm_config', 'awd_config', 'new_lm', 'lm_learner',
+           'save_torch', 'load_torch', 'Checkpoint', 'init_distributed', 'DDP', 'check_in_sync', 'quiet',
+           'fit_resumable', 'train_lm', 'course_lm', 'unigram_perplexity', 'stream_perplexity', 'TimeBudget',
+           'fit_budget', 'detok', 'generate', 'StopAfter', 'hardware', 'export_lm', 'ZooLM', 'load_lm']
 
 # %% ../nbs/03_lm.ipynb #ddb4c062
 SIZES = {
@@ -99,7 +99,7 @@ def lm_data(corpus, tok='word', bs=64, sl=70, max_vocab=30_000, min_freq=2, spm_
     dls.oov = float(sum((d == 0).sum() for d in ids['valid']) / sum(len(d) for d in ids['valid']))
     return dls
 
-# %% ../nbs/03_lm.ipynb #6d462939
+# %% ../nbs/03_lm.ipynb #87af7b0a
 def lm_config(size='tiny', **kwargs) -> dict:
     "The `SIZES` preset `size` (or a dict), with `kwargs` overriding it"
     if isinstance(size, dict): return {**size, **kwargs}
@@ -109,10 +109,15 @@ def lm_config(size='tiny', **kwargs) -> dict:
 def awd_config(cfg) -> dict:
     return {**awd_lstm_lm_config, **{k: cfg[k] for k in ('emb_sz', 'n_hid', 'n_layers')}}
 
+def new_lm(n_vocab, cfg) -> torch.nn.Module:
+    "A fresh AWD-LSTM LM for `n_vocab` tokens with preset `cfg` (a `SIZES` name or a dict)"
+    cfg = lm_config(cfg)
+    return get_language_model(AWD_LSTM, n_vocab, config=awd_config(cfg), drop_mult=cfg['drop_mult'])
+
 def lm_learner(dls, size='tiny', path=None, device=None, fp16=None, **kwargs) -> TextLearner:
     "A fastai `TextLearner` with an `AWD_LSTM` language model of `size` for the vocabulary of `dls`"
     cfg = lm_config(size, **kwargs)
-    model = get_language_model(AWD_LSTM, len(dls.vocab), config=awd_config(cfg), drop_mult=cfg['drop_mult'])
+    model = new_lm(len(dls.vocab), cfg)
     device = get_device(device)
     learn = TextLearner(dls, model.to(device), loss_func=CrossEntropyLossFlat(), splitter=awd_lstm_lm_split,
                         metrics=[accuracy, Perplexity()], path=path or dls.path, lr=cfg['lr'])
