@@ -125,7 +125,7 @@ def add_corpus_parser(sub):
     t = s.add_parser('stats', help='tokens, types, hapax share and valid OOV rate of a prepared corpus')
     t.add_argument('dir', help='a folder written by `corpus prepare`'); t.set_defaults(func=_corpus_stats)
 
-# %% ../nbs/10_cli.ipynb #892257d4
+# %% ../nbs/10_cli.ipynb #e2fed2b1
 def _corpus_dir(src, home=None, out=None):
     "A prepared corpus folder for `src`: a folder as it is, `bible:LANG`, or a .jsonl/.txt prepared into `out`"
     from lmcourse import corpus as C
@@ -148,7 +148,9 @@ def _train(a):
             card = lm.json.loads((z/'card.json').read_text(encoding='utf-8'))
             print({k: card[k] for k in ('name', 'lang', 'params', 'vocab', 'epochs', 'tokens_seen', 'valid_perplexity', 'train_seconds', 'hardware')})
             print(z)
+        lm.end_distributed()
     except (ValueError, FileNotFoundError) as e: sys.exit(f"lmcourse train: {e}")
+    finally: lm.end_distributed(wait=False)
 
 def add_train_parser(sub):
     "Add the `train` subcommand to the `sub` subparsers"

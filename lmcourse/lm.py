@@ -20,8 +20,8 @@ from .corpus import tokenize, read_split, SubwordTokenizer, course_corpus
 
 # %% auto #0
 __all__ = ['SIZES', 'get_device', 'LMStream', 'Numericalizer', 'lm_data', 'lm_config', 'awd_config', 'new_lm', 'lm_learner',
-           'save_torch', 'load_torch', 'Checkpoint', 'init_distributed', 'DDP', 'check_in_sync', 'quiet',
-           'fit_resumable', 'train_lm', 'course_lm', 'unigram_perplexity', 'stream_perplexity', 'TimeBudget',
+           'save_torch', 'load_torch', 'Checkpoint', 'init_distributed', 'DDP', 'check_in_sync', 'end_distributed',
+           'quiet', 'fit_resumable', 'train_lm', 'course_lm', 'unigram_perplexity', 'stream_perplexity', 'TimeBudget',
            'fit_budget', 'detok', 'generate', 'StopAfter', 'hardware', 'export_lm', 'ZooLM', 'load_lm']
 
 # %% ../nbs/03_lm.ipynb #ddb4c062
@@ -171,7 +171,7 @@ class Checkpoint(Callback):
             save_torch(dict(model=get_model(self.model).state_dict(), opt=_plain(self.opt.state_dict()), epoch=self.epoch,
                             rng=_rng_state(self.dls.train), log=self.log, meta=self.meta, extra=self.extra), self.path)
 
-# %% ../nbs/03_lm.ipynb #7c0467de
+# %% ../nbs/03_lm.ipynb #25beddf7
 def init_distributed() -> int:
     "Join the process group `torchrun` set up (NCCL on GPUs, gloo on CPUs); the number of processes (1 without torchrun)"
     import torch.distributed as dist
@@ -201,6 +201,14 @@ def check_in_sync(model) -> str:
     if len(set(hs)) > 1: raise RuntimeError(f"weights differ across processes: {hs}")
     if rank_distrib() == 0: print(f"{len(hs)} processes, weights identical in all ({h[:12]})")
     return h
+
+def end_distributed(wait=True):
+    "Leave the process group, after waiting for every process if `wait` (gloo may abort a process that exits without)"
+    import torch.distributed as dist
+    if not (dist.is_available() and dist.is_initialized()): return
+    try:
+        if wait: dist.barrier()
+    finally: dist.destroy_process_group()
 
 # %% ../nbs/03_lm.ipynb #585ece82
 def quiet(learn):
