@@ -17,6 +17,7 @@ torch thread): the same share of the machine, in half the wall time of running t
 --seeds: word2vec seeds. Test sets hold ~100 words (one word is ~1 point of precision), so each pair is run on
 vectors trained with each seed, and the summary gives mean and standard deviation over them.
     python bench/bli.py --scale 200000        # synthetic 200k-word vocabularies: time and peak memory, lmcourse only
+    python bench/bli.py --summary bench/bli_en-es_semi.json ...   # mean ± sd over the rows of earlier runs (seeds run apart)
 """
 import argparse, json, os, resource, subprocess, sys, tempfile, threading, time
 from pathlib import Path
@@ -88,7 +89,8 @@ def summary(rows, have_vm):
         f = lambda c: f"{g[c].mean():.3f}±{g[c].std(ddof=1) if len(g) > 1 else 0:.3f}"
         line = f"  {pair} {mode:16s} lmcourse {f('lm_p1_nn')} / {f('lm_p1_csls')} in {g.lmcourse_s.mean():6.1f} s"
         if have_vm: line += (f" | VecMap {f('vm_p1_nn')} / {f('vm_p1_csls')} in {g.vecmap_s.mean():6.1f} s"
-                             f" | time ratio {g.vecmap_s.mean() / g.lmcourse_s.mean():.1f}x")
+                             f" | time ratio {g.vecmap_s.mean() / g.lmcourse_s.mean():.1f}x"
+                             + (f" ({g.speedup.min():.1f}-{g.speedup.max():.1f})" if len(g) > 1 else ''))
         print(line)
 
 
@@ -103,7 +105,11 @@ def main():
     ap.add_argument('--parallel', action='store_true', help='run VecMap and lmcourse at the same time, one core each (sets --threads 1)')
     ap.add_argument('--out', type=Path, default=ROOT/'bench'/'bli.json', help='where the rows go (JSON)')
     ap.add_argument('--scale', type=int, default=0, help='only the scale test, with this many words a side')
+    ap.add_argument('--summary', nargs='+', type=Path, help="only the summary over the rows of these --out files (each seed once)")
     a = ap.parse_args()
+    if a.summary:
+        rows = {(r['pair'], r['mode'], r['seed']): r for f in a.summary for r in json.loads(f.read_text())['rows']}
+        return summary(list(rows.values()), all('vecmap_s' in r for r in rows.values()))
     if a.parallel: a.threads = 1
     torch.set_num_threads(a.threads)
     if a.scale: return print(json.dumps(scale(a.scale)))
