@@ -23,7 +23,7 @@ __all__ = ['MODES', 'read_vec', 'write_vec', 'train_vectors', 'vectors_path', 'b
            'unsupervised_seed', 'self_learn', 'map_embeddings', 'mapped_rows', 'mapped_transplant', 'mapped_init',
            'corpus_vectors']
 
-# %% ../nbs/05_crosslingual.ipynb #8f0b0edc
+# %% ../nbs/05_crosslingual.ipynb #dbe7ec15
 def _floats(rows, d):
     "Rows of `d` space-separated numbers as an array (parsed in C by pandas), or `None` if some row holds another count"
     import pandas as pd
@@ -62,6 +62,36 @@ def read_vec(path, limit=None, chunk=20_000) -> tuple[list[str], torch.Tensor]:
         ws, M = _vec_rows(path, f, min(n, limit or n), d, chunk)
     return ws, torch.from_numpy(M)
 
+if numba:
+    @numba.njit(cache=True)
+    def _nb_fmt(Q, neg, wb, wo, out):
+        "Lines `word q[0] q[1] ...` into `out`, each `q` (a value times 1e6, rounded, as a positive int) written as `%.6f` would: bytes used"
+        p = 0
+        for i in range(Q.shape[0]):
+            for k in range(wo[i], wo[i + 1]): out[p] = wb[k]; p += 1
+            for j in range(Q.shape[1]):
+                out[p] = 32; p += 1
+                if neg[i, j]: out[p] = 45; p += 1
+                ip, fp, n = Q[i, j] // 1000000, Q[i, j] % 1000000, 1
+                t = ip
+                while t >= 10: t //= 10; n += 1
+                for k in range(n - 1, -1, -1): out[p + k] = 48 + ip % 10; ip //= 10
+                p += n; out[p] = 46; p += 1
+                for k in range(5, -1, -1): out[p + k] = 48 + fp % 10; fp //= 10
+                p += 6
+            out[p] = 10; p += 1
+        return p
+
+def _vec_lines(words, M) -> bytes:
+    "The `.vec` lines of `words` and the float32 rows of `M`, numbers as `%.6f` (compiled when numba is there)"
+    if not (numba and len(M) and np.isfinite(M).all() and np.abs(M).max() < 1e12):
+        row = ' '.join(['%.6f'] * M.shape[1])
+        return ''.join(f'{w} {row % tuple(r)}\n' for w, r in zip(words, M.tolist())).encode('utf-8')
+    Q = np.rint(np.abs(M.astype(np.float64)) * 1e6).astype(np.int64)   # exact: a float32 times 1e6 fits a double's 53 bits
+    wb = [w.encode('utf-8') for w in words]; wo = np.cumsum([0] + [len(b) for b in wb])
+    out = np.empty(int(wo[-1]) + len(M) + M.size * (9 + len(str(int(Q.max()) // 10**6))), np.uint8)
+    return out[:_nb_fmt(Q, np.signbit(M), np.frombuffer(b''.join(wb), np.uint8), wo, out)].tobytes()
+
 def write_vec(words, M, path, chunk=20_000) -> Path:
     "Write `words` and the rows of `M` as a `.vec` text file, a chunk at a time, atomically"
     M, path = torch.as_tensor(M).float().numpy(), Path(path)
@@ -69,12 +99,10 @@ def write_vec(words, M, path, chunk=20_000) -> Path:
     if bad := [w for w in words if not w or any(c.isspace() for c in w)][:3]:
         raise ValueError(f"words must be non-empty without spaces, or the file cannot be read back: {bad!r}")
     path.parent.mkdir(parents=True, exist_ok=True); tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    row = ' '.join(['%.6f'] * M.shape[1])
     try:
-        with open(tmp, 'w', encoding='utf-8') as f:
-            f.write(f'{len(M)} {M.shape[1]}\n')
-            for i in range(0, len(M), chunk):
-                f.write(''.join(f'{w} {row % tuple(r)}\n' for w, r in zip(words[i:i+chunk], M[i:i+chunk].tolist())))
+        with open(tmp, 'wb') as f:
+            f.write(f'{len(M)} {M.shape[1]}\n'.encode())
+            for i in range(0, len(M), chunk): f.write(_vec_lines(words[i:i+chunk], M[i:i+chunk]))
         os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
     return path
