@@ -22,9 +22,9 @@ vectors trained with each seed, and the summary gives mean and standard deviatio
 import argparse, json, os, resource, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 import torch
-from lmcourse.data import write_muse
+from lmcourse.data import write_muse, read_vec
 from lmcourse.freeze import bli
-from lmcourse.mapping import bible_vectors, vectors_path, course_dict, split_pairs, map_embeddings, read_vec, write_vec
+from lmcourse.mapping import bible_vectors, vectors_path, course_dict, split_pairs, map_embeddings, write_vec
 
 ROOT = Path(__file__).resolve().parent.parent
 VECMAP_FLAGS = {'orthogonal': ['--supervised', '{train}', '--orthogonal'], 'supervised': ['--supervised', '{train}'],

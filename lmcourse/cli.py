@@ -6,23 +6,57 @@ Docs: https://lmcourse.github.io/lmcourse/cli.html.md"""
 
 # %% ../nbs/10_cli.ipynb #40790fed
 from __future__ import annotations
-import argparse, shutil, sys
+import argparse, os, shutil, sys
 from pathlib import Path
 from . import data as D
 
 # %% auto #0
-__all__ = ['PARSERS', 'add_data_parser', 'add_corpus_parser', 'add_train_parser', 'add_zoo_parser', 'main']
+__all__ = ['PARSERS', 'add_data_parser', 'add_corpus_parser', 'add_train_parser', 'add_zoo_parser', 'Parser', 'user_error',
+           'main']
 
 # %% ../nbs/10_cli.ipynb #038d2dab
-def _data_list(a):
-    print(D.bundled().to_string(index=False))
+def _count(s):
+    "argparse type: an integer of at least 1"
+    try: n = int(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a whole number") from None
+    if n < 1: raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+def _positive(s):
+    "argparse type: a number above 0"
+    try: x = float(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+    if not x > 0: raise argparse.ArgumentTypeError(f"must be above 0, not {s}")
+    return x
+
+def _seconds(s):
+    "argparse type: a number of seconds, 0 or more"
+    try: x = float(s)
+    except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+    if not x >= 0: raise argparse.ArgumentTypeError(f"must be 0 or more, not {s}")
+    return x
+
+def _share(s):
+    "argparse type: a fraction from 0 to below 1"
+    x = _positive(s) if s.strip() not in ('0', '0.0') else 0.
+    if x >= 1: raise argparse.ArgumentTypeError(f"must be below 1, not {s}")
+    return x
+
+def _name(what):
+    "argparse type: a name that can be a file or folder name (`lmcourse.data.safe_name`)"
+    def f(s):
+        try: return D.safe_name(s, what)
+        except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
+    return f
+
+def _data_list(a): print(D.bundled().to_string(index=False))
 
 def _data_stats(a):
     rows = {D.LANGS.loc[l, 'name']: D.corpus_stats(list(D.read_bible(l).values())) for l in D.LANGS.index}
     print(D.pd.DataFrame(rows).T.to_string())
 
 def _data_extract(a):
-    if a.name not in D.BUNDLED: sys.exit(f"lmcourse data extract: unknown set {a.name!r}; choose from {', '.join(D.BUNDLED)}")
+    if a.name not in D.BUNDLED: raise ValueError(f"unknown set {a.name!r}; choose from {', '.join(D.BUNDLED)}")
     out = Path(a.dest)/a.name; out.mkdir(parents=True, exist_ok=True)
     for p in sorted((D.ASSETS/a.name).iterdir()):
         if p.suffix == '.xz': D.atomic_write(out/p.stem, D.read_bytes(p))
@@ -33,13 +67,12 @@ def _data_get(a):
     kw = dict(home=a.home, retries=a.retries)
     if a.base_url: kw['base'] = a.base_url.rstrip('/')
     need = {'wiki': ['lang'], 'fasttext': ['lang'], 'muse': ['src', 'tgt'], 'wikitext': []}[a.source]
-    miss = [f'--{k}' for k in need if not getattr(a, k)]
-    if miss: sys.exit(f"lmcourse data get {a.source}: {' and '.join(miss)} required")
+    if miss := [f'--{k}' for k in need if not getattr(a, k)]: raise ValueError(f"{' and '.join(miss)} required")
     f = {'wiki': lambda: D.get_wiki_dump(a.lang, a.date, **kw), 'fasttext': lambda: D.get_fasttext(a.lang, a.kind, **kw),
          'muse': lambda: D.get_muse_dict(a.src, a.tgt, a.split, **kw), 'wikitext': lambda: D.get_wikitext(a.name, **kw)}
-    try: print(f[a.source]())
-    except (D.DownloadError, ValueError) as e: sys.exit(f"lmcourse data get: {e}")
+    print(f[a.source]())
 
+# %% ../nbs/10_cli.ipynb #746014e7
 def add_data_parser(sub):
     "Add the `data` subcommand to the `sub` subparsers"
     p = sub.add_parser('data', help='bundled data sets and downloads of real sources')
@@ -65,38 +98,36 @@ def add_data_parser(sub):
 # %% ../nbs/10_cli.ipynb #325976e2
 def _corpus_wiki(a):
     from lmcourse import corpus as C
-    try:
-        dump = Path(a.dump) if a.dump else D.get_wiki_dump(a.lang, a.date, home=a.home)
-        out = Path(a.out or Path(a.home or D.lmcourse_home())/'corpus'/f'{a.lang}wiki.jsonl')
-        st = C.extract_wiki(dump, out, min_chars=a.min_chars, n_proc=a.procs, limit=a.limit)
-    except (D.DownloadError, ValueError, FileNotFoundError) as e: sys.exit(f"lmcourse corpus wiki: {e}")
-    print(st); print(out)
+    dump = Path(a.dump) if a.dump else D.get_wiki_dump(a.lang, a.date, home=a.home)
+    out = Path(a.out or Path(a.home or D.lmcourse_home())/'corpus'/f'{D.safe_name(a.lang, "language code")}wiki.jsonl')
+    print(C.extract_wiki(dump, out, min_chars=a.min_chars, n_proc=a.procs, limit=a.limit)); print(out)
+
+def _seeds(items):
+    "URLs given on the command line, or read from files of URLs (one per line)"
+    return [l.strip() for s in items for l in (D.read_text(s).splitlines() if Path(s).is_file() else [s]) if l.strip()]
 
 def _corpus_crawl(a):
     from lmcourse import corpus as C
-    seeds = [l.strip() for s in a.seeds for l in (Path(s).read_text(encoding='utf-8').splitlines() if Path(s).is_file() else [s])]
-    out = Path(a.out or Path(a.home or D.lmcourse_home())/'corpus'/f'{a.lang or "all"}-crawl.jsonl')
-    try: st = C.Crawler([s for s in seeds if s], out, lang=a.lang, delay=a.delay, max_pages=a.max_pages,
-                        allowed=a.allow or None).run()
-    except ValueError as e: sys.exit(f"lmcourse corpus crawl: {e}")
+    out = Path(a.out or Path(a.home or D.lmcourse_home())/'corpus'/f'{D.safe_name(a.lang or "all", "language code")}-crawl.jsonl')
+    st = C.Crawler(_seeds(a.seeds), out, lang=a.lang, delay=a.delay, max_pages=a.max_pages, max_requests=a.max_requests,
+                   allowed=a.allow or None).run(must_keep=True)
     print(dict(st)); print(out)
 
 def _corpus_prepare(a):
     from lmcourse import corpus as C
     src = a.src
-    try:
-        docs = C.bible_docs(src.split(':', 1)[1]) if src.startswith('bible:') else Path(src)
-        out = Path(a.out or Path(a.home or D.lmcourse_home())/'corpus'/(Path(src).stem if isinstance(docs, Path) else src.replace(':', '-')))
-        meta = C.prepare_corpus(docs, out, valid=a.valid, test=a.test, min_chars=a.min_chars, sentences=not a.lines)
-    except (ValueError, FileNotFoundError, KeyError) as e: sys.exit(f"lmcourse corpus prepare: {e}")
+    docs = C.bible_docs(src.split(':', 1)[1]) if src.startswith('bible:') else Path(src)
+    name = Path(src).name.split('.')[0] if isinstance(docs, Path) else src.replace(':', '-')
+    out = Path(a.out or Path(a.home or D.lmcourse_home())/'corpus'/D.safe_name(name, 'corpus name'))
+    meta = C.prepare_corpus(docs, out, valid=a.valid, test=a.test, min_chars=a.min_chars, sentences=not a.lines)
     print(D.pd.DataFrame(meta).T.to_string()); print(out)
 
 def _corpus_stats(a):
     from lmcourse import corpus as C
-    try: tr, va = [[t for d in C.tokenize(C.read_split(a.dir, s)) for t in d] for s in ('train', 'valid')]
-    except (ValueError, FileNotFoundError) as e: sys.exit(f"lmcourse corpus stats: {e}")
+    tr, va = [[t for d in C.tokenize(C.read_split(a.dir, s)) for t in d] for s in ('train', 'valid')]
     print(D.pd.Series(C.token_stats(tr, va)).to_string())
 
+# %% ../nbs/10_cli.ipynb #932be33a
 def add_corpus_parser(sub):
     "Add the `corpus` subcommand to the `sub` subparsers"
     p = sub.add_parser('corpus', help='build a text corpus: Wikipedia dumps, web crawls')
@@ -105,20 +136,22 @@ def add_corpus_parser(sub):
     w.add_argument('--lang', required=True, help='Wikipedia language code, e.g. sw')
     w.add_argument('--date', default='latest'); w.add_argument('--dump', help='a dump already on disk')
     w.add_argument('--out', help='output .jsonl or .txt'); w.add_argument('--home', help='cache directory')
-    w.add_argument('--min-chars', type=int, default=200); w.add_argument('--procs', type=int, help='processes (default: all cores)')
-    w.add_argument('--limit', type=int, help='stop after this many pages (a quick look)')
+    w.add_argument('--min-chars', type=int, default=200); w.add_argument('--procs', type=_count, help='processes (default: all cores)')
+    w.add_argument('--limit', type=_count, help='stop after this many pages (a quick look)')
     w.set_defaults(func=_corpus_wiki)
     c = s.add_parser('crawl', help='crawl news or government sites politely (resumable)')
     c.add_argument('seeds', nargs='+', help='seed URLs, or files of URLs one per line')
     c.add_argument('--lang', help='keep pages in this language (ISO 639-1, e.g. sw)')
     c.add_argument('--out', help='output .jsonl'); c.add_argument('--home', help='cache directory')
-    c.add_argument('--delay', type=float, default=1.0, help='seconds between requests to one host')
-    c.add_argument('--max-pages', type=int, default=1000); c.add_argument('--allow', nargs='*', help='allowed domains (default: the seeds\' hosts)')
+    c.add_argument('--delay', type=_seconds, default=1.0, help='seconds between requests to one host')
+    c.add_argument('--max-pages', type=_count, default=1000, help='stop after keeping this many pages')
+    c.add_argument('--max-requests', type=_count, help='stop after this many HTTP requests (default: 10 per page wanted)')
+    c.add_argument('--allow', nargs='*', help="allowed domains (default: the seeds' hosts)")
     c.set_defaults(func=_corpus_crawl)
     r = s.add_parser('prepare', help='normalise, sentence-split, deduplicate and split a corpus into train/valid/test')
-    r.add_argument('src', help='a .jsonl (from wiki or crawl) or .txt (a document per line), or bible:LANG for a bundled Bible')
+    r.add_argument('src', help='a .jsonl (from wiki or crawl), .txt (a document per line) or CES Bible .xml file, or bible:LANG')
     r.add_argument('--out', help='output folder (default: $LMCOURSE_HOME/corpus/NAME)'); r.add_argument('--home')
-    r.add_argument('--valid', type=float, default=0.1); r.add_argument('--test', type=float, default=0.1)
+    r.add_argument('--valid', type=_share, default=0.1); r.add_argument('--test', type=_share, default=0.1)
     r.add_argument('--min-chars', type=int, default=1, help='drop shorter documents')
     r.add_argument('--lines', action='store_true', help='keep the lines as they are instead of splitting sentences')
     r.set_defaults(func=_corpus_prepare)
@@ -127,40 +160,42 @@ def add_corpus_parser(sub):
 
 # %% ../nbs/10_cli.ipynb #e2fed2b1
 def _corpus_dir(src, home=None, out=None):
-    "A prepared corpus folder for `src`: a folder as it is, `bible:LANG`, or a .jsonl/.txt prepared into `out`"
+    "A prepared corpus folder for `src`: a folder as it is, `bible:LANG`, or a .jsonl/.txt/.xml file prepared into `out`"
     from lmcourse import corpus as C
     if src.startswith('bible:'): return C.course_corpus(src.split(':', 1)[1], home=home)
     p = Path(src)
-    if p.is_dir(): return p
-    if not p.exists(): raise FileNotFoundError(f"{p}: no such corpus (a prepared folder, a .jsonl or .txt file, or bible:LANG)")
+    if p.is_dir():
+        D.read_json(p/'meta.json'); return p
+    if not p.exists(): raise FileNotFoundError(f"{p}: no such corpus (a prepared folder, a .jsonl, .txt or .xml file, or bible:LANG)")
     dest = Path(out)/'corpus'
     if not (dest/'meta.json').exists(): C.prepare_corpus(p, dest)
     return dest
 
 def _train(a):
     from lmcourse import lm
+    lm.lm_config(a.size); lm.get_device(a.device)                # a bad size or device: said before any work
     try:
         corpus = _corpus_dir(a.corpus, a.home, a.out)
         kw = {k: v for k, v in dict(bs=a.bs, max_vocab=a.max_vocab).items() if v}
         learn = lm.train_lm(corpus, a.out, a.size, epochs=a.epochs, lr=a.lr, tok=a.tok, device=a.device, resume=not a.fresh, **kw)
         if lm.rank_distrib() == 0:
             z = lm.export_lm(learn, Path(a.out)/'model', lang=a.lang, name=a.name or f'{a.lang}-{a.size}')
-            card = lm.json.loads((z/'card.json').read_text(encoding='utf-8'))
+            card = D.read_json(z/'card.json')
             print({k: card[k] for k in ('name', 'lang', 'params', 'vocab', 'epochs', 'tokens_seen', 'valid_perplexity', 'train_seconds', 'hardware')})
             print(z)
         lm.end_distributed()
-    except (ValueError, FileNotFoundError) as e: sys.exit(f"lmcourse train: {e}")
     finally: lm.end_distributed(wait=False)
 
+# %% ../nbs/10_cli.ipynb #44e61e6a
 def add_train_parser(sub):
     "Add the `train` subcommand to the `sub` subparsers"
     p = sub.add_parser('train', help='train an AWD-LSTM language model and export it (resumable, torchrun for several GPUs)')
-    p.add_argument('--corpus', required=True, help='prepared folder, .jsonl/.txt corpus, or bible:LANG')
-    p.add_argument('--lang', required=True, help='language code, recorded in the model card')
-    p.add_argument('--size', default='tiny', choices=['tiny', 'small', 'paper']); p.add_argument('--epochs', type=int)
+    p.add_argument('--corpus', required=True, help='prepared folder, .jsonl/.txt corpus, CES Bible .xml, or bible:LANG')
+    p.add_argument('--lang', required=True, type=_name('language code'), help='language code, recorded in the model card')
+    p.add_argument('--size', default='tiny', help='micro, tiny (default), small or paper'); p.add_argument('--epochs', type=_count)
     p.add_argument('--out', required=True, help='folder for the checkpoint and the exported model')
-    p.add_argument('--tok', default='word', choices=['word', 'subword']); p.add_argument('--lr', type=float)
-    p.add_argument('--bs', type=int); p.add_argument('--max-vocab', type=int)
+    p.add_argument('--tok', default='word', choices=['word', 'subword']); p.add_argument('--lr', type=_positive)
+    p.add_argument('--bs', type=_count); p.add_argument('--max-vocab', type=_count)
     p.add_argument('--device', help='cuda, cuda:1, mps or cpu (default: the best available)')
     p.add_argument('--fresh', action='store_true', help='ignore an existing checkpoint and start again')
     p.add_argument('--name', help='model name in the card (default: LANG-SIZE)'); p.add_argument('--home', help='cache directory')
@@ -170,25 +205,22 @@ def add_train_parser(sub):
 def _zoo_build(a):
     from lmcourse import zoo as Z
     kw = {k: v for k, v in dict(base_url=a.base_url, date=a.date, max_pages=a.max_pages, limit=a.limit, delay=a.delay).items() if v is not None}
-    try:
-        card = Z.build(a.lang, a.source, a.size, a.method, epochs=a.epochs, name=a.name, zoo=a.zoo, home=a.home, device=a.device,
-                       dict_path=a.dict, seed=a.seed, fresh=a.fresh, **kw)
-    except (ValueError, FileNotFoundError, KeyError, D.DownloadError) as e: sys.exit(f"lmcourse zoo build: {e}")
+    card = Z.build(a.lang, a.source, a.size, a.method, epochs=a.epochs, name=a.name, zoo=a.zoo, home=a.home, device=a.device,
+                   dict_path=a.dict, seed=a.seed, fresh=a.fresh, **kw)
     print({k: card[k] for k in ('name', 'lang', 'params', 'valid_perplexity', 'test_perplexity', 'build_seconds')})
 
 def _zoo_list(a):
     from lmcourse import zoo as Z
-    try: t = Z.zoo_list(a.zoo, a.reindex)
-    except ValueError as e: sys.exit(f"lmcourse zoo list: {e}")
+    t = Z.zoo_list(a.zoo, a.reindex)
     print(t.round(1).to_string() if len(t) else f"{Z.zoo_path(a.zoo)}: no models yet (lmcourse zoo build --lang sw)")
 
 def _zoo_load(a):
     from lmcourse import zoo as Z
-    try: m = Z.zoo_load(a.name, a.zoo, a.device)
-    except (ValueError, FileNotFoundError, KeyError) as e: sys.exit(f"lmcourse zoo load: {e.args[0] if isinstance(e, KeyError) else e}")
+    m = Z.zoo_load(a.name, a.zoo, a.device)
     print(m); print(f"report: {Z.zoo_path(a.zoo)/a.name/m.card.get('report', 'report.md')}")
     print(m.generate(a.prompt, a.words, seed=a.seed))
 
+# %% ../nbs/10_cli.ipynb #d4e84016
 def add_zoo_parser(sub):
     "Add the `zoo` subcommand to the `sub` subparsers"
     p = sub.add_parser('zoo', help='build, list and load published language models')
@@ -197,36 +229,54 @@ def add_zoo_parser(sub):
     b.add_argument('--lang', required=True, help='language code, e.g. sw (a bundled Bible: en, es, sw, eu, zu)')
     b.add_argument('--source', nargs='+', default=['bible'], metavar='SOURCE',
                    help="bible (bundled, default), wiki (its Wikipedia dump), crawl URL... (polite crawl of seed sites), or a "
-                        "prepared folder, .jsonl or .txt file")
-    b.add_argument('--size', default='tiny', choices=['tiny', 'small', 'paper'])
+                        "prepared folder, .jsonl, .txt or CES Bible .xml file")
+    b.add_argument('--size', default='tiny', help='micro, tiny (default), small or paper')
     b.add_argument('--method', default='mapped', choices=['mapped', 'scratch'], help='transfer from English (default) or train from scratch')
-    b.add_argument('--epochs', type=int, help="default: the size's preset"); b.add_argument('--seed', type=int, default=0)
+    b.add_argument('--epochs', type=_count, help="default: the size's preset"); b.add_argument('--seed', type=int, default=0)
     b.add_argument('--dict', help='MUSE-format English-LANG dictionary for the mapping (default: the bundled ones)')
     b.add_argument('--name', help='model name (default: LANG-SOURCE-SIZE)')
     b.add_argument('--zoo', help='zoo folder (default: $LMCOURSE_HOME/zoo; builds go next to it)'); b.add_argument('--home', help='cache directory')
     b.add_argument('--device', help='cuda, cuda:1, mps or cpu (default: the best available)')
-    b.add_argument('--fresh', action='store_true', help='start the build again instead of continuing it')
+    b.add_argument('--fresh', action='store_true', help="start the build again instead of continuing it (deletes only this build's folder)")
     b.add_argument('--date', help='Wikipedia dump date (source wiki)'); b.add_argument('--base-url', help='Wikipedia mirror (source wiki)')
-    b.add_argument('--limit', type=int, help='source wiki: stop after this many pages'); b.add_argument('--max-pages', type=int, help='source crawl: pages to fetch')
-    b.add_argument('--delay', type=float, help='source crawl: seconds between requests to one host (default 1; robots.txt may ask more)')
+    b.add_argument('--limit', type=_count, help='source wiki: stop after this many pages')
+    b.add_argument('--max-pages', type=_count, help='source crawl: pages to keep')
+    b.add_argument('--delay', type=_seconds, help='source crawl: seconds between requests to one host (default 1; robots.txt may ask more)')
     b.set_defaults(func=_zoo_build)
     l = s.add_parser('list', help='the models in the zoo'); l.add_argument('--zoo'); l.add_argument('--reindex', action='store_true', help='rebuild the index from the cards')
     l.set_defaults(func=_zoo_list)
     o = s.add_parser('load', help="check a model's files, print its card and a sample"); o.add_argument('name'); o.add_argument('--zoo')
-    o.add_argument('--prompt', default=''); o.add_argument('--words', type=int, default=30); o.add_argument('--seed', type=int, default=0)
+    o.add_argument('--prompt', default=''); o.add_argument('--words', type=_count, default=30); o.add_argument('--seed', type=int, default=0)
     o.add_argument('--device'); o.set_defaults(func=_zoo_load)
 
 # %% ../nbs/10_cli.ipynb #b5e3011f
 PARSERS = [add_data_parser, add_corpus_parser, add_train_parser, add_zoo_parser]
 
+class Parser(argparse.ArgumentParser):
+    "argparse, with a usage error as one line and exit status 1, as every other error of the command"
+    def error(self, message): sys.exit(f"{self.prog}: {message} (see {self.prog} --help)")
+
+def user_error(e) -> str | None:
+    "One line for an error a user can cause (bad input, missing files, full disks, busy locks), or None for a bug"
+    if isinstance(e, KeyError): msg = e.args[0] if e.args else 'missing key'
+    elif isinstance(e, OSError) and e.strerror and e.filename: msg = f"{e.filename}: {e.strerror}"
+    elif isinstance(e, (ValueError, OSError)): msg = str(e) or type(e).__name__
+    else: return None
+    return ' '.join(str(msg).split())
+
 def main(argv=None):
     "Entry point of the `lmcourse` command"
     from lmcourse import __version__
-    p = argparse.ArgumentParser(prog='lmcourse', description="Build language models for the world's languages.")
+    p = Parser(prog='lmcourse', description="Build language models for the world's languages.")
     p.add_argument('--version', action='version', version=f'lmcourse {__version__}')
     sub = p.add_subparsers(dest='cmd', required=True)
     for f in PARSERS: f(sub)
     a = p.parse_args(argv)
-    a.func(a)
+    where = f"lmcourse {a.cmd}{' ' + a.action if getattr(a, 'action', None) else ''}"
+    try: a.func(a)
+    except KeyboardInterrupt: print(f"{where}: interrupted; run the same command again to continue", file=sys.stderr); sys.exit(130)
+    except Exception as e:
+        if os.environ.get('LMCOURSE_DEBUG') or (msg := user_error(e)) is None: raise
+        sys.exit(f"{where}: {msg}")
 
 if __name__ == '__main__' and getattr(globals().get('__spec__'), 'name', None) == 'lmcourse.cli': main()   # python -m lmcourse.cli, as torchrun runs it

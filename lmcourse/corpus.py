@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import mwparserfromhell as mwp
 from tqdm import tqdm
-from .data import open_bytes, atomic_write, read_text, read_bible, lmcourse_home
+from .data import open_bytes, atomic_write, read_text, read_bible, lmcourse_home, file_lock, writing
 
 # %% auto #0
 __all__ = ['DISAMBIG', 'ABBREVS', 'SPLITS', 'NT_BOOKS', 'DumpError', 'Page', 'iter_pages', 'wiki_to_text', 'partial_path',
@@ -208,7 +208,7 @@ class NearDup:
 class Crawler:
     "Polite, resumable crawler from `seeds`, keeping pages in `lang` (ISO 639-1, langid's codes) as JSONL in `out`"
     def __init__(self, seeds, out, lang=None, allowed=None, delay=1.0, timeout=10, max_bytes=2_000_000, max_pages=1000,
-                 retries=3, max_wait=60, min_chars=200, near_dup=0.8, max_redirects=5, max_link_share=0.5,
+                 max_requests=None, retries=3, max_wait=60, min_chars=200, near_dup=0.8, max_redirects=5, max_link_share=0.5,
                  user_agent='lmcourse-crawler/0.1 (+https://github.com/lmcourse/lmcourse)', session=None, progress=True,
                  save_every=20):
         self.seeds = [u for u in map(canonical_url, seeds) if u]
@@ -216,6 +216,7 @@ class Crawler:
         self.allowed = {a.lower() for a in (allowed or {urlsplit(u).hostname for u in self.seeds})}
         self.out, self.state_path = Path(out), Path(f'{out}.state.json')
         self.lang, self.delay, self.timeout, self.max_bytes, self.max_pages = lang, delay, timeout, max_bytes, max_pages
+        self.max_requests = max_requests or 10 * max_pages
         self.retries, self.max_wait, self.min_chars, self.max_redirects = retries, max_wait, min_chars, max_redirects
         self.max_link_share = max_link_share
         self.ua, self.progress, self.save_every = user_agent, progress, save_every
@@ -234,7 +235,7 @@ class Crawler:
         for attempt in range(self.retries + 1):
             wait = self.last.get(host, 0) + self.crawl_delay(host) - time.monotonic()
             if wait > 0: time.sleep(wait)
-            self.last[host] = time.monotonic()
+            self.last[host] = time.monotonic(); self.stats['requests'] += 1
             try: r = self.s.get(url, timeout=self.timeout, allow_redirects=False, stream=True)
             except (requests.ConnectionError, requests.Timeout):
                 if attempt == self.retries: raise
@@ -319,18 +320,24 @@ class Crawler:
         self.hashes.add(h)
         if self.dedup.add(text, url) is not None: return 'near_duplicate'
 
-    def run(self) -> Counter:
-        "Crawl until the frontier is empty or `max_pages` pages are kept; resumable. Returns counts of kept and skipped pages"
+    def run(self, must_keep=False) -> Counter:
+        "Crawl until the frontier is empty, `max_pages` pages are kept or `max_requests` made; resumable. Counts of what happened"
         frontier, seen = self._load(); n = 0
         self.out.parent.mkdir(parents=True, exist_ok=True)
         with open(self.out, 'a', encoding='utf-8') as f, tqdm(total=self.max_pages, initial=self.stats['kept'],
                                                              desc='crawl', unit=' pages', disable=not self.progress) as pb:
             try:
-                while frontier and self.stats['kept'] < self.max_pages:
+                while frontier and self.stats['kept'] < self.max_pages and self.stats['requests'] < self.max_requests:
                     self._visit(frontier.popleft(), frontier, seen, f, pb); n += 1
                     if n % self.save_every == 0: self._save(frontier, seen)   # a page fetched again after a kill is a duplicate
             finally: self._save(frontier, seen)
+        if must_keep and not self.stats['kept']: raise ValueError(self.nothing_kept())
         return self.stats
+
+    def nothing_kept(self) -> str:
+        why = ', '.join(f'{k}: {v}' for k, v in self.stats.items() if v and k != 'kept') or 'nothing fetched'
+        return (f"the crawl of {' '.join(self.seeds)} kept no pages{f' in {self.lang!r}' if self.lang else ''} ({why}; a host that "
+                "cannot be reached for its robots.txt counts under 'robots': the crawler stays away)")
 
     def _visit(self, url, frontier, seen, f, pb):
         "Fetch `url`, queue its links, and write its text to `f` if it passes the filters"
@@ -398,36 +405,50 @@ def split_of(key: str, valid=0.1, test=0.1, seed=0) -> str:
     return 'valid' if u < valid else 'test' if u < valid + test else 'train'
 
 # %% ../nbs/01_corpus.ipynb #45ef917b
-def read_docs(path):
-    "`(key, text)` of each document of a JSONL (`title`/`url` and `text`) or text file (one document per line)"
-    path = Path(path)
-    with open(path, encoding='utf-8') as f:
-        for i, line in enumerate(f):
-            if not line.strip(): continue
-            if path.suffix == '.jsonl':
-                try: d = json.loads(line)
-                except ValueError as e: raise ValueError(f"{path}, line {i+1}: not JSON ({e}); truncated?") from None
-                yield d.get('url') or d.get('title') or str(i), d['text']
-            else: yield f'{path.name}:{i}', line
+def _kind(path) -> str:
+    "A file's format from its name, compression suffixes aside: `.jsonl`, `.xml`, `.txt`..."
+    sfx = [s for s in Path(path).suffixes if s not in ('.gz', '.xz', '.bz2')]
+    return sfx[-1].lower() if sfx else ''
 
+def _lines(path):
+    "`(number, line)` of a text file (compressed or not), decoded strictly, an error naming the line that is not UTF-8"
+    with open_bytes(path) as f:
+        for i, raw in enumerate(f, 1):
+            try: yield i, raw.decode('utf-8-sig' if i == 1 else 'utf-8')
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{path}, line {i}: not valid UTF-8 ({raw[max(0, e.start - 10):e.start + 10]!r}); "
+                                 "convert it with e.g. `iconv -f LATIN1 -t UTF-8`") from None
+
+def read_docs(path):
+    "`(key, text)` of each document of a JSONL (`title`/`url` and `text`), text (a document per line) or CES Bible XML (a chapter each) file"
+    path = Path(path)
+    if _kind(path) == '.xml': yield from bible_docs(path); return
+    for i, line in _lines(path):
+        if not line.strip(): continue
+        if _kind(path) != '.jsonl': yield f'{path.name}:{i - 1}', line; continue
+        try: d = json.loads(line)
+        except ValueError as e: raise ValueError(f"{path}, line {i}: not JSON ({e}); truncated?") from None
+        if not isinstance(d, dict) or not isinstance(d.get('text'), str):
+            raise ValueError(f"{path}, line {i}: expected a JSON object with a \"text\" string, got {line.strip()[:60]!r}")
+        yield str(d.get('url') or d.get('title') or i - 1), d['text']
+
+# %% ../nbs/01_corpus.ipynb #0f96c275
 SPLITS = ('train', 'valid', 'test')
 
-def _fill_splits(out, st, empty):
+def _fill_splits(tmp, st, empty):
     "Small corpora: give each split in `empty` the last document of train, when train keeps at least one"
     if not empty or st['train']['docs'] <= len(empty): return
-    docs = (out/'train.txt.tmp').read_text(encoding='utf-8').split('\n\n')[:-1]
+    docs = tmp['train'].read_text(encoding='utf-8').split('\n\n')[:-1]
     for s in empty:
         d = docs.pop()
-        (out/f'{s}.txt.tmp').write_text(d + '\n\n', encoding='utf-8', newline='\n')
+        tmp[s].write_text(d + '\n\n', encoding='utf-8', newline='\n')
         for c in (st['train'], -1), (st[s], 1):
             c[0].update(docs=c[1], lines=c[1] * (d.count('\n') + 1), chars=c[1] * len(d))
-    (out/'train.txt.tmp').write_text(''.join(x + '\n\n' for x in docs), encoding='utf-8', newline='\n')
+    tmp['train'].write_text(''.join(x + '\n\n' for x in docs), encoding='utf-8', newline='\n')
 
-def prepare_corpus(docs, out, valid=0.1, test=0.1, seed=0, min_chars=1, sentences=True, progress=True) -> dict:
-    "Normalise, sentence-split, deduplicate and split `docs` (a path or `(key, text)` pairs) by document into `out`"
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    if isinstance(docs, (str, Path)): docs = read_docs(docs)
-    files = {s: open(out/f'{s}.txt.tmp', 'w', encoding='utf-8', newline='\n') for s in SPLITS}
+def _write_splits(docs, tmp, valid, test, seed, min_chars, sentences, progress):
+    "Write each document of `docs`, normalised and deduplicated, to the temporary file of its split; counts per split"
+    files = {s: open(tmp[s], 'w', encoding='utf-8', newline='\n') for s in SPLITS}
     st, seen = {s: Counter() for s in SPLITS}, set()
     try:
         for key, text in tqdm(docs, desc='prepare', unit=' docs', disable=not progress):
@@ -440,12 +461,22 @@ def prepare_corpus(docs, out, valid=0.1, test=0.1, seed=0, min_chars=1, sentence
             st[s].update(docs=1, lines=len(lines), chars=len(text))
     finally:
         for f in files.values(): f.close()
-    n = sum(st[s]['docs'] for s in SPLITS)
-    if n == 0:
-        for s in SPLITS: (out/f'{s}.txt.tmp').unlink()
-        raise ValueError(f"no documents of at least {min_chars} characters to prepare: is the source empty?")
-    _fill_splits(out, st, [s for s, f in (('valid', valid), ('test', test)) if f > 0 and not st[s]['docs']])
-    for s in SPLITS: os.replace(out/f'{s}.txt.tmp', out/f'{s}.txt')
+    return st
+
+# %% ../nbs/01_corpus.ipynb #ccb2906d
+def prepare_corpus(docs, out, valid=0.1, test=0.1, seed=0, min_chars=1, sentences=True, progress=True) -> dict:
+    "Normalise, sentence-split (a Bible keeps a verse a line), deduplicate and split `docs` (a path or `(key, text)` pairs) into `out`"
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    if isinstance(docs, (str, Path)): sentences = sentences and _kind(docs) != '.xml'; docs = read_docs(docs)
+    tmp = {s: out/f'.{s}.txt.tmp{os.getpid()}' for s in SPLITS}
+    try:
+        with writing(out): st = _write_splits(docs, tmp, valid, test, seed, min_chars, sentences, progress)
+        if not sum(st[s]['docs'] for s in SPLITS):
+            raise ValueError(f"no documents of at least {min_chars} characters to prepare: is the source empty?")
+        _fill_splits(tmp, st, [s for s, f in (('valid', valid), ('test', test)) if f > 0 and not st[s]['docs']])
+        for s in SPLITS: os.replace(tmp[s], out/f'{s}.txt')
+    finally:
+        for p in tmp.values(): p.unlink(missing_ok=True)     # an error or a full disk leaves no half-written split behind
     meta = {s: {k: st[s][k] for k in ('docs', 'lines', 'chars')} for s in SPLITS}
     atomic_write(out/'meta.json', json.dumps(meta, indent=1))
     return meta
@@ -459,7 +490,7 @@ def read_split(path, split='train') -> list[str]:
 NT_BOOKS = ('MAT MAR LUK JOH ACT ROM 1CO 2CO GAL EPH PHI COL 1TH 2TH 1TI 2TI TIT PHM HEB JAM 1PE 2PE 1JO 2JO 3JO JUD REV').split()
 
 def bible_docs(lang, nt=False):
-    "`(chapter_id, text)` of the bundled Bible of `lang`, one verse per line; only the New Testament if `nt`"
+    "`(chapter_id, text)` of a Bible (bundled language code, or a CES XML file), one verse per line; only the New Testament if `nt`"
     chap = {}
     for vid, v in read_bible(lang).items():
         c = vid.rsplit('.', 1)[0]
@@ -469,8 +500,9 @@ def bible_docs(lang, nt=False):
 def course_corpus(lang, nt=False, home=None, force=False) -> Path:
     "Folder of the prepared corpus of the bundled Bible of `lang` (built once, in `LMCOURSE_HOME/corpus`)"
     out = Path(home or lmcourse_home())/'corpus'/f'{lang}-bible{"-nt" if nt else ""}'
-    if force or not (out/'meta.json').exists():
-        prepare_corpus(bible_docs(lang, nt), out, sentences=False, progress=False)
+    if not force and (out/'meta.json').exists(): return out
+    with file_lock(out.parent/f'.{out.name}.lock', what=f'the corpus {out}'):
+        if force or not (out/'meta.json').exists(): prepare_corpus(bible_docs(lang, nt), out, sentences=False, progress=False)
     return out
 
 # %% ../nbs/01_corpus.ipynb #89bb7816

@@ -6,19 +6,24 @@ Docs: https://lmcourse.github.io/lmcourse/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #6ca57508
 from __future__ import annotations
-import bz2, codecs, contextlib, gzip, hashlib, io, lzma, os, re, shutil, tarfile, time, zlib
+import bz2, codecs, contextlib, gzip, hashlib, io, json, lzma, os, re, shutil, signal, sys, tarfile, time, warnings, zlib
 import xml.etree.ElementTree as ET
+from itertools import islice
 from pathlib import Path
 from collections import Counter
-import pandas as pd, requests
+import numpy as np, pandas as pd, requests
 from tqdm import tqdm
+# fastai scripts a few functions with `torch.jit.script` on import, which torch >= 2.14 answers with a FutureWarning on
+# every command; lmcourse modules import this one before fastai, so the warning is filtered once, here
+warnings.filterwarnings('ignore', message=r'`torch\.jit\.script(_method)?` is deprecated')
 
 # %% auto #0
 __all__ = ['ASSETS', 'LANGS', 'BUNDLED', 'WIKI_BASE', 'FASTTEXT_BASE', 'MUSE_BASE', 'WIKITEXT_BASE', 'lmcourse_home',
-           'torch_threads', 'open_bytes', 'read_bytes', 'read_text', 'bible_path', 'read_bible', 'bible_pairs',
+           'torch_threads', 'open_bytes', 'read_bytes', 'read_text', 'read_json', 'safe_name', 'inside', 'remove_tree',
+           'fault_point', 'writing', 'atomic_write', 'Busy', 'file_lock', 'bible_path', 'read_bible', 'bible_pairs',
            'wikitext_path', 'read_wikitext', 'read_swadesh', 'swadesh_pairs', 'dictd_b64', 'freedict_path',
-           'read_dictd', 'dictd_pairs', 'read_muse', 'atomic_write', 'file_lock', 'write_muse', 'vec_header',
-           'read_vectors', 'write_vectors', 'bundled', 'words', 'corpus_stats', 'DownloadError', 'download',
+           'read_dictd', 'dictd_pairs', 'read_muse', 'write_muse', 'vec_header', 'read_vec', 'read_vectors',
+           'write_vectors', 'bundled', 'words', 'corpus_stats', 'DownloadError', 'hash_file', 'download',
            'get_wiki_dump', 'get_fasttext', 'get_muse_dict', 'get_wikitext']
 
 # %% ../nbs/00_data.ipynb #9f3be320
@@ -76,6 +81,79 @@ def read_text(path, allow_empty=False) -> str:
                          "convert it with e.g. `iconv -f LATIN1 -t UTF-8`") from e
     if not allow_empty and not s.strip(): raise ValueError(f"{path}: file is empty")
     return s
+
+def read_json(path):
+    "The JSON value in `path`, or an error naming the file: missing, not UTF-8, empty, or not JSON (cut short, edited by hand?)"
+    try: return json.loads(read_text(path))
+    except json.JSONDecodeError as e: raise ValueError(f"{path}: not readable JSON ({e}); cut short, or edited by hand?") from None
+
+# %% ../nbs/00_data.ipynb #6f5ad67f
+_SAFE = re.compile(r"\w[\w.'+-]{0,99}")
+
+def safe_name(name, what='name') -> str:
+    "`name` if it can be one file or folder name inside lmcourse's folders, else a `ValueError` saying what is allowed"
+    s = str(name)
+    if _SAFE.fullmatch(s) and '..' not in s: return s
+    raise ValueError(f"{what} {s!r} cannot be a file or folder name: use letters, digits and . _ - ' + "
+                     "(at most 100, starting with a letter or digit; no '/', '..' or spaces)")
+
+def inside(path, root) -> Path:
+    "`path` resolved, if it is `root` or lies inside it; else a `ValueError`: the check before a write or a delete"
+    p, r = Path(path).resolve(), Path(root).resolve()
+    if p != r and r not in p.parents: raise ValueError(f"{path} is outside {root}: refused")
+    return p
+
+def remove_tree(path, root):
+    "Delete the folder `path` (if there), only if it lies strictly inside `root`"
+    p = inside(path, root)
+    if p == Path(root).resolve(): raise ValueError(f"refusing to delete {root} itself")
+    shutil.rmtree(p, ignore_errors=True)
+
+# %% ../nbs/00_data.ipynb #7da125e0
+_PASSES = Counter()
+
+def fault_point(name):
+    "Kill this process, as `kill -9` would, on the N-th pass through point `name` when `LMCOURSE_FAULT=name:N` (for tests)"
+    point, _, n = os.environ.get('LMCOURSE_FAULT', '').partition(':')
+    if point != name: return
+    _PASSES[name] += 1
+    if _PASSES[name] == int(n or 1): os.kill(os.getpid(), getattr(signal, 'SIGKILL', signal.SIGTERM))
+
+@contextlib.contextmanager
+def writing(path):
+    "Name `path` in an `OSError` raised inside that names no file: a full disk says where it was full"
+    try: yield
+    except OSError as e:
+        if e.filename is None and e.errno: raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
+
+def atomic_write(path, data: bytes | str):
+    "Write `data` to `path` through a temporary file and a rename, so `path` is never half-written; no temporary file is left"
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    try:
+        with writing(path): tmp.write_bytes(data.encode('utf-8') if isinstance(data, str) else data)
+        fault_point('write')
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+    return path
+
+class Busy(BlockingIOError):
+    "Another process holds the lock on what this one was asked to work on"
+
+@contextlib.contextmanager
+def file_lock(path, wait=True, what=None):
+    "Hold an exclusive lock on `path` inside the `with`; if another process has it, wait (saying so) or, unless `wait`, raise `Busy`"
+    from filelock import FileLock, Timeout
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path)
+    try: lock.acquire(timeout=0)
+    except Timeout:
+        if not wait: raise Busy(f"{what or path}: another process is working on it (lock: {path}); wait for it, or stop it") from None
+        print(f"waiting for another process working on {what or path} ...", file=sys.stderr, flush=True)
+        lock.acquire()
+    try: yield
+    finally: lock.release()
 
 # %% ../nbs/00_data.ipynb #1386540a
 def bible_path(lang) -> Path:
@@ -212,25 +290,6 @@ def read_muse(path, lower=False) -> list[tuple[str, str]]:
         out.append(tuple(p.lower() for p in parts) if lower else tuple(parts))
     return list(dict.fromkeys(out))
 
-def atomic_write(path, data: bytes | str):
-    "Write `data` to `path` through a temporary file and a rename, so `path` is never half-written"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    tmp.write_bytes(data.encode('utf-8') if isinstance(data, str) else data)
-    os.replace(tmp, path)
-    return path
-
-@contextlib.contextmanager
-def file_lock(path):
-    "Hold an exclusive lock on `path` (created if missing) inside the `with`; a no-op where `fcntl` is missing (Windows)"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    try: import fcntl
-    except ImportError: yield; return
-    with open(path, 'a') as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try: yield
-        finally: fcntl.flock(f, fcntl.LOCK_UN)
-
 def write_muse(pairs, path) -> Path:
     "Write `(src, tgt)` pairs as a MUSE-format dictionary (tab-separated, UTF-8)"
     for s, t in pairs:
@@ -244,25 +303,80 @@ def vec_header(f, path) -> tuple[int, int]:
     if not head.strip(): raise ValueError(f"{path}: file is empty")
     try: n, d = map(int, head.split())
     except ValueError: raise ValueError(f"{path}: first line must be `count dim` (fastText .vec format), got {head[:60]!r}") from None
+    if n < 0 or d < 1: raise ValueError(f"{path}: first line says {n} vectors of dimension {d}")
     return n, d
 
+def _floats(rows, d):
+    "Rows of `d` space-separated numbers as an array (parsed in C by pandas), or `None` if some row holds another count"
+    try:
+        v = pd.read_csv(io.StringIO('\n'.join(rows)), sep=' ', header=None, dtype=np.float32, na_filter=False, engine='c').to_numpy()
+        if v.shape == (len(rows), d) and not np.isnan(v).any(): return v
+    except ValueError: pass
+    if any(len(r.split()) != d for r in rows): return None    # the slow path: runs of spaces, literal `nan`, or a bad row
+    return np.array(' '.join(rows).split(), dtype=np.float32).reshape(-1, d)
+
+# %% ../nbs/00_data.ipynb #4d1f70a0
+def _chunk(path, f, n, line):
+    "The next `n` lines of the open `.vec` file `f`, decoded, or an error naming the line that is not UTF-8"
+    try: raw = list(islice(f, n))
+    except (EOFError, OSError, zlib.error) as e: raise ValueError(f"{path}: corrupt or truncated compressed file ({e})") from e
+    try: return b''.join(raw).decode('utf-8').split('\n')[:len(raw)]
+    except UnicodeDecodeError as e:
+        bad = line + b''.join(raw)[:e.start].count(b'\n')
+        raise ValueError(f"{path}: line {bad:,} is not valid UTF-8 (convert the file with e.g. `iconv -f LATIN1 -t UTF-8`)") from None
+
+def _vec_rows(path, f, n, d, chunk):
+    "The next `n` word/vector lines of the open `.vec` file `f` (blank lines skipped), a chunk of lines at a time"
+    M, ws, line = np.empty((n, d), np.float32), [], 2
+    while len(ws) < n:
+        lines = _chunk(path, f, min(chunk, n - len(ws)), line)
+        if not lines: raise ValueError(f"{path}: the header says {n:,} vectors but the file has {len(ws):,}: truncated?")
+        keep = [i for i, l in enumerate(lines) if l.strip()]
+        parts = [lines[i].strip().partition(' ') for i in keep]
+        if (v := _floats([p[2] for p in parts], d)) is None:
+            i = next(i for i, p in zip(keep, parts) if len(p[2].split()) != d)
+            raise ValueError(f"{path}: line {line + i:,} does not hold a word and {d} numbers: {lines[i][:60]!r}")
+        if not (ok := np.isfinite(v).all(1)).all():
+            raise ValueError(f"{path}: line {line + keep[int(np.argmin(ok))]:,} holds a number that is NaN or infinite")
+        M[len(ws):len(ws) + len(parts)] = v; ws += [p[0] for p in parts]; line += len(lines)
+    return ws, M
+
+# %% ../nbs/00_data.ipynb #d6a46273
+def read_vec(path, limit=None, chunk=20_000):
+    "Words and vectors (a float32 tensor) of a `.vec` text file (or `.vec.gz`/`.xz`): the first `limit` rows, streamed, checked"
+    import torch
+    with open_bytes(path) as f:
+        n, d = vec_header(f, path)
+        ws, M = _vec_rows(path, f, min(n, limit or n), d, chunk)
+    first = dict(zip(reversed(ws), range(len(ws) - 1, -1, -1)))          # each word's first row
+    if len(first) < len(ws):
+        keep = sorted(first.values()); dup = next(i for i, w in enumerate(ws) if first[w] != i)
+        warnings.warn(f"{path}: a word listed again keeps its first vector ({len(ws) - len(keep):,} repeated rows; the first, "
+                      f"{ws[dup]!r} again in vector {dup + 1:,})")
+        ws, M = [ws[i] for i in keep], M[keep]
+    return ws, torch.from_numpy(M)
+
 def read_vectors(path, limit=None):
-    "Word vectors in fastText/word2vec text format (`.vec`, `.vec.gz`, `.txt`) or binary (`.bin`) as gensim `KeyedVectors`"
+    "Word vectors in fastText/word2vec text format (`.vec`, `.vec.gz`, `.txt`, through `read_vec`) or binary (`.bin`) as gensim `KeyedVectors`"
     from gensim.models import KeyedVectors
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: no such file")
-    binary = path.suffix == '.bin'
-    if not binary:
-        with open_bytes(path) as f: vec_header(f, path)
-    try: return KeyedVectors.load_word2vec_format(str(path), binary=binary, limit=limit, unicode_errors='strict')
-    except (ValueError, EOFError, UnicodeDecodeError, IndexError) as e:
-        raise ValueError(f"{path}: malformed or truncated vector file ({type(e).__name__}: {e})") from e
+    if path.suffix == '.bin':
+        try: return KeyedVectors.load_word2vec_format(str(path), binary=True, limit=limit, unicode_errors='strict')
+        except (ValueError, EOFError, UnicodeDecodeError, IndexError) as e:
+            raise ValueError(f"{path}: malformed or truncated vector file ({type(e).__name__}: {e})") from e
+    ws, M = read_vec(path, limit)
+    kv = KeyedVectors(M.shape[1]); kv.add_vectors(ws, M.numpy())
+    return kv
 
 def write_vectors(kv, path) -> Path:
     "Write gensim `KeyedVectors` in fastText `.vec` text format, atomically"
     path = Path(path); tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    kv.save_word2vec_format(str(tmp), binary=False)
-    os.replace(tmp, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with writing(path): kv.save_word2vec_format(str(tmp), binary=False)
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
     return path
 
 # %% ../nbs/00_data.ipynb #17ed43e9
@@ -295,70 +409,79 @@ def corpus_stats(texts, lower=True) -> dict:
 class DownloadError(OSError):
     "A download failed; `.part` holds any bytes received so far (run again to resume)"
 
-def _hash_file(path, algo, h=None):
-    h = h or hashlib.new(algo)
+def hash_file(path, algo='sha256') -> str:
+    "Hex digest of the file at `path` (read a megabyte at a time)"
+    h = hashlib.new(algo)
     with open(path, 'rb') as f:
         for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h
+    return h.hexdigest()
 
-def download(url, dest, checksum: str | None = None, algo='sha256', size: int | None = None, force=False,
-             retries=3, timeout=30, progress=True, session: requests.Session | None = None) -> Path:
-    "Download `url` to `dest` atomically, resuming `dest.part`; verify `size` and `checksum` (hex, `algo`) when given"
-    dest = Path(dest); part = dest.with_name(dest.name + '.part')
-    if dest.exists() and not force: return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    s = session or requests.Session()
-    for attempt in range(retries + 1):
-        have = part.stat().st_size if part.exists() else 0
-        try:
-            hdrs = {'Accept-Encoding': 'identity', **({'Range': f'bytes={have}-'} if have else {})}
-            with s.get(url, headers=hdrs, stream=True, timeout=timeout) as r:
-                r.raw.enforce_content_length = False   # keep every byte received; we check the length ourselves
-                if r.status_code == 416:   # nothing past what we have: complete already, or a stale part
-                    total = int(r.headers.get('Content-Range', '*/-1').split('/')[-1] or -1)
-                    if total == have: break
-                    part.unlink(); continue
-                if r.status_code >= 400:
-                    err = DownloadError(f"{url}: HTTP {r.status_code} {r.reason}" +
-                                        (" (not found: check the language code or date)" if r.status_code == 404 else ""))
-                    if r.status_code < 500 and r.status_code not in (408, 429): raise err
-                    raise requests.HTTPError(str(err))
-                if r.status_code == 206 and have:
-                    m = re.match(r'bytes (\d+)-\d+/(\d+|\*)', r.headers.get('Content-Range', ''))
-                    if not m or int(m.group(1)) != have: raise DownloadError(f"{url}: server resumed at the wrong offset ({r.headers.get('Content-Range')!r})")
-                    total = int(m.group(2)) if m.group(2) != '*' else None
-                    mode = 'ab'
-                else: have, mode, total = 0, 'wb', None   # 200: the server sends everything again
-                if total is None and 'Content-Length' in r.headers: total = have + int(r.headers['Content-Length'])
-                if size is not None and total is not None and total != size:
-                    raise DownloadError(f"{url}: server reports {total} bytes, expected {size}")
-                with open(part, mode) as f, tqdm(total=total, initial=have, unit='B', unit_scale=True, unit_divisor=1024,
-                                                desc=dest.name, disable=not progress, leave=False) as pb:
-                    for chunk in r.iter_content(1 << 16):
-                        f.write(chunk); pb.update(len(chunk))
-                got = part.stat().st_size
-                if total is not None and got < total:
-                    raise requests.ConnectionError(f"connection closed after {got} of {total} bytes")
-            break
-        except DownloadError: raise
-        except (requests.ConnectionError, requests.Timeout, requests.HTTPError,
-                requests.exceptions.ChunkedEncodingError) as e:
-            if attempt == retries:
-                got = part.stat().st_size if part.exists() else 0
-                raise DownloadError(f"{url}: download failed after {retries + 1} attempts ({e}); "
-                                    f"{got} bytes kept in {part}: run again to resume" +
-                                    ("; are you offline?" if isinstance(e, requests.ConnectionError) and not got else "")) from e
-            time.sleep(min(2 ** attempt * 0.5, 10))
-    else: raise DownloadError(f"{url}: the server keeps refusing to resume {part}; delete it and try again")
+def _total(r, url, have, size):
+    "Bytes the whole file has, from a response that starts at byte `have` (206) or at 0 (200); None if the server does not say"
+    total = None
+    if r.status_code == 206 and have:
+        m = re.match(r'bytes (\d+)-\d+/(\d+|\*)', r.headers.get('Content-Range', ''))
+        if not m or int(m.group(1)) != have: raise DownloadError(f"{url}: server resumed at the wrong offset ({r.headers.get('Content-Range')!r})")
+        total = int(m.group(2)) if m.group(2) != '*' else None
+    if total is None and 'Content-Length' in r.headers: total = (have if r.status_code == 206 else 0) + int(r.headers['Content-Length'])
+    if size is not None and total is not None and total != size: raise DownloadError(f"{url}: server reports {total} bytes, expected {size}")
+    return total
+
+# %% ../nbs/00_data.ipynb #14d1acbe
+def _fetch(s, url, part, size, timeout, progress, desc):
+    "One attempt: append to (or restart) `part` from `url`; True when the server says `part` is complete already"
+    have = part.stat().st_size if part.exists() else 0
+    hdrs = {'Accept-Encoding': 'identity', **({'Range': f'bytes={have}-'} if have else {})}
+    with s.get(url, headers=hdrs, stream=True, timeout=timeout) as r:
+        r.raw.enforce_content_length = False   # keep every byte received; we check the length ourselves
+        if r.status_code == 416:               # nothing past what we have: complete already, or a stale part
+            if int(r.headers.get('Content-Range', '*/-1').split('/')[-1] or -1) == have: return True
+            part.unlink(); raise requests.ConnectionError(f"{part} does not match the file on the server: starting again")
+        if r.status_code >= 400:
+            err = DownloadError(f"{url}: HTTP {r.status_code} {r.reason}" +
+                                (" (not found: check the language code or date)" if r.status_code == 404 else ""))
+            if r.status_code < 500 and r.status_code not in (408, 429): raise err
+            raise requests.HTTPError(str(err))
+        total = _total(r, url, have, size)
+        with open(part, 'ab' if r.status_code == 206 and have else 'wb') as f, tqdm(
+                total=total, initial=have if r.status_code == 206 else 0, unit='B', unit_scale=True, unit_divisor=1024,
+                desc=desc, disable=not progress, leave=False) as pb:
+            for chunk in r.iter_content(1 << 16): f.write(chunk); pb.update(len(chunk))
+        if total is not None and (got := part.stat().st_size) < total:
+            raise requests.ConnectionError(f"connection closed after {got} of {total} bytes")
+    return False
+
+# %% ../nbs/00_data.ipynb #dea9c7a3
+def _verify(url, part, size, checksum, algo):
+    "Delete `part` and raise if its size or checksum is not the expected one"
     got = part.stat().st_size
     if size is not None and got != size:
         part.unlink(); raise DownloadError(f"{url}: got {got} bytes, expected {size}; the bad file was deleted")
-    if checksum:
-        h = _hash_file(part, algo).hexdigest()
-        if h.lower() != checksum.lower():
-            part.unlink()
-            raise DownloadError(f"{url}: {algo} checksum mismatch (expected {checksum}, got {h}); the bad file was deleted")
-    os.replace(part, dest)
+    if checksum and (h := hash_file(part, algo)).lower() != checksum.lower():
+        part.unlink()
+        raise DownloadError(f"{url}: {algo} checksum mismatch (expected {checksum}, got {h}); the bad file was deleted")
+
+def download(url, dest, checksum: str | None = None, algo='sha256', size: int | None = None, force=False,
+             retries=3, timeout=30, progress=True, session: requests.Session | None = None) -> Path:
+    "Download `url` to `dest` atomically, resuming `dest.part`, one process at a time; verify `size` and `checksum` (hex, `algo`)"
+    dest = Path(dest); part = dest.with_name(dest.name + '.part')
+    if dest.exists() and not force: return dest
+    s = session or requests.Session()
+    with file_lock(dest.with_name(f'.{dest.name}.lock'), what=f'the download of {dest}'):
+        if dest.exists() and not force: return dest       # another process finished it while this one waited
+        for attempt in range(retries + 1):
+            try:
+                _fetch(s, url, part, size, timeout, progress, dest.name); break
+            except (requests.ConnectionError, requests.Timeout, requests.HTTPError, requests.exceptions.ChunkedEncodingError) as e:
+                if attempt == retries:
+                    got = part.stat().st_size if part.exists() else 0
+                    raise DownloadError(f"{url}: download failed after {retries + 1} attempts ({e}); {got} bytes kept in {part}: "
+                                        "run again to resume" + ("; are you offline?" if isinstance(e, requests.ConnectionError) and not got else "")) from e
+                time.sleep(min(2 ** attempt * 0.5, 10))
+            except requests.TooManyRedirects as e: raise DownloadError(f"{url}: too many redirects ({e}): a redirect loop on the server?") from None
+            except requests.exceptions.InvalidURL as e: raise DownloadError(f"{url}: not a URL that can be downloaded ({e})") from None
+        _verify(url, part, size, checksum, algo)
+        os.replace(part, dest)
     return dest
 
 # %% ../nbs/00_data.ipynb #f5fdf549
@@ -374,6 +497,7 @@ def _check_code(code, what='language'):
 def get_wiki_dump(lang, date='latest', base=WIKI_BASE, home=None, **kw) -> Path:
     "Download `{lang}wiki-{date}-pages-articles.xml.bz2`, verified against Wikimedia's published sha1sums"
     lang = _check_code(lang).replace('-', '_')
+    if not re.fullmatch(r'latest|\d{8}', str(date)): raise ValueError(f"{date!r} is not a Wikipedia dump date: 'latest' or YYYYMMDD, e.g. 20261101")
     fn, d = f'{lang}wiki-{date}-pages-articles.xml.bz2', Path(home or lmcourse_home())/'wiki'
     if (d/fn).exists() and not kw.get('force'): return d/fn
     sums = download(f'{base}/{lang}wiki/{date}/{lang}wiki-{date}-sha1sums.txt', d/f'{lang}wiki-{date}-sha1sums.txt',
@@ -405,12 +529,14 @@ def get_wikitext(name='wikitext-2', base=WIKITEXT_BASE, home=None, **kw) -> Path
     out = d/name
     if (out/'.complete').exists(): return out
     tgz = download(f'{base}/{name}.tgz', d/f'{name}.tgz', **kw)
-    tmp = d/f'.{name}.extracting'
-    try:
-        with tarfile.open(tgz) as t: t.extractall(tmp, filter='data')
-    except (tarfile.TarError, EOFError, OSError) as e:
-        raise ValueError(f"{tgz}: corrupt archive ({e}); delete it and download again") from e
-    src = tmp/name if (tmp/name).is_dir() else tmp
-    if out.exists(): shutil.rmtree(out)
-    os.replace(src, out); (out/'.complete').touch()
+    with file_lock(d/f'.{name}.lock', what=f'the extraction of {tgz}'):
+        if (out/'.complete').exists(): return out
+        tmp = d/f'.{name}.extracting'; shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            with tarfile.open(tgz) as t: t.extractall(tmp, filter='data')
+        except (tarfile.TarError, EOFError, OSError) as e:
+            raise ValueError(f"{tgz}: corrupt archive ({e}); delete it and download again") from e
+        src = tmp/name if (tmp/name).is_dir() else tmp
+        if out.exists(): shutil.rmtree(out)
+        os.replace(src, out); (out/'.complete').touch(); shutil.rmtree(tmp, ignore_errors=True)
     return out

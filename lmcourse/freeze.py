@@ -8,11 +8,11 @@ Docs: https://lmcourse.github.io/lmcourse/freeze.html.md"""
 from __future__ import annotations
 import hashlib, json, random, time
 from pathlib import Path
+from .data import lmcourse_home, atomic_write, file_lock
+from .lm import lm_config, new_lm, stream_perplexity, quiet, save_torch, load_torch
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F, regex
 from fastai.text.all import awd_lstm_lm_split, TextLearner, CrossEntropyLossFlat, Callback, defaults
 from tqdm.auto import tqdm
-from .lm import lm_config, new_lm, stream_perplexity, quiet, save_torch, load_torch
-from .data import lmcourse_home, atomic_write, file_lock
 
 # %% auto #0
 __all__ = ['SPECIAL', 'CONDITIONS', 'LRS', 'RUNS_VERSION', 'transplant', 'param_counts', 'freeze_but_embedding', 'frozen_state',

@@ -7,16 +7,16 @@ Docs: https://lmcourse.github.io/lmcourse/lm.html.md"""
 
 # %% ../nbs/03_lm.ipynb #399e19a3
 from __future__ import annotations
-import hashlib, io, json, math, os, platform, random, shutil, time
+import contextlib, hashlib, io, json, math, os, platform, random, shutil, time
 from pathlib import Path
+from .data import atomic_write, file_lock, lmcourse_home, hash_file, read_json, safe_name, fault_point, writing
+from .corpus import tokenize, read_split, SubwordTokenizer, course_corpus
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastai.text.all import (AWD_LSTM, awd_lstm_lm_config, get_language_model, awd_lstm_lm_split, TextLearner, DataLoaders,
                              CrossEntropyLossFlat, accuracy, Perplexity, Callback, CancelFitException, combined_cos, get_model,
                              rank_distrib, num_distrib, make_vocab, L, noop)
 from collections import Counter
 from tqdm.auto import tqdm
-from .data import atomic_write, file_lock, lmcourse_home, _hash_file
-from .corpus import tokenize, read_split, SubwordTokenizer, course_corpus
 
 # %% auto #0
 __all__ = ['SIZES', 'get_device', 'LMStream', 'Numericalizer', 'lm_data', 'lm_config', 'awd_config', 'new_lm', 'lm_learner',
@@ -26,17 +26,28 @@ __all__ = ['SIZES', 'get_device', 'LMStream', 'Numericalizer', 'lm_data', 'lm_co
 
 # %% ../nbs/03_lm.ipynb #ddb4c062
 SIZES = {
+    'micro': dict(emb_sz=32,  n_hid=64,   n_layers=2, bs=16, sl=32, max_vocab=1_500,  drop_mult=0.1, lr=1e-2, epochs=2),
     'tiny':  dict(emb_sz=64,  n_hid=256,  n_layers=2, bs=32, sl=64, max_vocab=6_000,  drop_mult=0.1, lr=1e-2, epochs=2),
     'small': dict(emb_sz=200, n_hid=512,  n_layers=2, bs=64, sl=70, max_vocab=16_000, drop_mult=0.3, lr=5e-3, epochs=8),
     'paper': dict(emb_sz=400, n_hid=1152, n_layers=3, bs=80, sl=70, max_vocab=60_000, drop_mult=1.0, lr=3e-3, epochs=30),
 }
 
+def _mps(): return bool(getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available())
+
 def get_device(device=None) -> torch.device:
-    "`device` if given, else CUDA, then Apple's MPS, then the CPU"
-    if device: return torch.device(device)
+    "`device` if given (and usable here, else a `ValueError` saying why), else CUDA, then Apple's MPS, then the CPU"
+    if device:
+        try: d = torch.device(device)
+        except (RuntimeError, TypeError): raise ValueError(f"device {device!r} is not a device: use cpu, cuda, cuda:1 or mps") from None
+        if d.type == 'cuda' and not torch.cuda.is_available():
+            raise ValueError(f"device {device!r}: torch {torch.__version__} sees no CUDA GPU on this machine; use --device cpu")
+        if d.type == 'cuda' and (d.index or 0) >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s), numbered from 0")
+        if d.type == 'mps' and not _mps(): raise ValueError(f"device {device!r}: Apple's MPS is not available here; use --device cpu")
+        if d.type not in ('cpu', 'cuda', 'mps'): raise ValueError(f"device {device!r}: lmcourse trains on cpu, cuda or mps")
+        return d
     if torch.cuda.is_available(): return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)) % torch.cuda.device_count())
-    if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return torch.device('mps')
-    return torch.device('cpu')
+    return torch.device('mps') if _mps() else torch.device('cpu')
 
 # %% ../nbs/03_lm.ipynb #7163efdf
 class LMStream:
@@ -162,6 +173,8 @@ class Checkpoint(Callback):
     def __init__(self, path, meta, log=None, start_epoch=0, extra=None):
         self.path, self.meta, self.log, self.start_epoch, self.extra = Path(path), meta, [] if log is None else log, start_epoch, extra
     def before_train(self): self.t0 = time.perf_counter()
+    def after_batch(self):
+        if self.training: fault_point('batch')              # where the tests kill a run (see `lmcourse.data.fault_point`)
     def after_epoch(self):
         if self.epoch < self.start_epoch or self.learn.recorder.values == []: return
         v = self.learn.recorder.values[-1]
@@ -170,6 +183,7 @@ class Checkpoint(Callback):
         if rank_distrib() == 0:
             save_torch(dict(model=get_model(self.model).state_dict(), opt=_plain(self.opt.state_dict()), epoch=self.epoch,
                             rng=_rng_state(self.dls.train), log=self.log, meta=self.meta, extra=self.extra), self.path)
+            fault_point('checkpoint')
 
 # %% ../nbs/03_lm.ipynb #25beddf7
 def init_distributed() -> int:
@@ -219,6 +233,7 @@ def quiet(learn):
 def fit_resumable(learn, epochs, lr, ck, meta, resume=True, cbs=None, extra=None):
     "`fit_one_cycle` saving a `Checkpoint` at `ck` after every epoch; continues from it when its `meta` settings agree"
     ck, start, log = Path(ck), 0, []
+    for p in ck.parent.glob(f'.{ck.name}.tmp*'): p.unlink(missing_ok=True)     # what a kill in the middle of a save left
     if resume and ck.exists():
         st = load_torch(ck)
         diff = {k: (st['meta'].get(k), v) for k, v in meta.items() if k != 'corpus' and st['meta'].get(k) != v}
@@ -244,7 +259,8 @@ def train_lm(corpus, out, size='tiny', epochs=None, lr=None, tok='word', device=
     learn = lm_learner(dls, cfg, path=out, device=device)
     if not progress: quiet(learn)
     meta = dict(cfg=cfg, epochs=epochs, lr=lr, tok=tok, n_vocab=len(dls.vocab), seed=seed, corpus=str(corpus))
-    fit_resumable(learn, epochs, lr, out/'checkpoint.pth', meta, resume, ([DDP()] if world > 1 else []) + list(cbs or []))
+    one = file_lock(out/'.train.lock', wait=False, what=f'the training in {out}') if rank_distrib() == 0 else contextlib.nullcontext()
+    with one: fit_resumable(learn, epochs, lr, out/'checkpoint.pth', meta, resume, ([DDP()] if world > 1 else []) + list(cbs or []))
     if world > 1: check_in_sync(learn.model)
     learn.meta, learn.corpus = meta, Path(corpus)
     return learn
@@ -345,21 +361,28 @@ class StopAfter(Callback):
         if self.epoch + 1 >= self.n: raise CancelFitException
 
 # %% ../nbs/03_lm.ipynb #8efd7a38
-def _sha256(p): return _hash_file(p, 'sha256').hexdigest()
-
 def hardware() -> str:
     "The machine a model was trained on, in words"
     dev = get_device()
     gpu = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else None
-    return f"{gpu or dev.type.upper()}, {os.cpu_count()} CPU cores, {platform.machine()}, torch {torch.__version__}"
+    return f"{gpu or dev.type.upper()}, {os.cpu_count()} CPU cores, {platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 def export_lm(learn, path, lang, name=None, files=None, **card) -> Path:
     "Write `learn`'s model as a zoo folder at `path` (weights, vocab, tokenizer, config, `files` to add, card with hashes); atomic"
-    path = Path(path); tmp = path.with_name(path.name + '.tmp')
+    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp')
     shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+    try:
+        with writing(path): _write_model(learn, tmp, path, lang, name, files, card)
+    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise      # a full disk or a kill leaves nothing under `path`
+    if path.exists(): shutil.rmtree(path)
+    os.replace(tmp, path)
+    return path
+
+def _write_model(learn, tmp, path, lang, name, files, card):
+    "The files of `export_lm`, into the folder `tmp`"
     for f in files or []: shutil.copyfile(f, tmp/Path(f).name)
     m, cfg, log = get_model(learn.model), learn.lm_cfg, getattr(learn, 'train_log', [])
-    torch.save({k: v.cpu() for k, v in m.state_dict().items()}, tmp/'model.pth')
+    save_torch({k: v.cpu() for k, v in m.state_dict().items()}, tmp/'model.pth')
     (tmp/'vocab.json').write_text(json.dumps(list(learn.vocab), ensure_ascii=False), encoding='utf-8')
     tok = learn.dls.tok if hasattr(learn.dls, 'tok') else dict(kind='word')
     if tok['kind'] == 'subword': shutil.copyfile(learn.dls.tokenizer.model, tmp/'spm.model')
@@ -373,11 +396,8 @@ def export_lm(learn, path, lang, name=None, files=None, **card) -> Path:
                 valid_loss=last.get('valid_loss'), valid_perplexity=last.get('perplexity'), valid_accuracy=last.get('accuracy'),
                 train_seconds=round(sum(r['seconds'] for r in log), 1), hardware=hardware(),
                 created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), lmcourse=__version__) | card    # `card` adds fields, or overrides them
-    info['files'] = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
+    info['files'] = {p.name: hash_file(p) for p in sorted(tmp.iterdir())}
     (tmp/'card.json').write_text(json.dumps(info, indent=1, ensure_ascii=False), encoding='utf-8')
-    if path.exists(): shutil.rmtree(path)
-    os.replace(tmp, path)
-    return path
 
 class ZooLM:
     "A language model loaded from a zoo folder: `model`, `vocab`, `tok`, `config`, `card`"
@@ -396,12 +416,15 @@ def load_lm(path, device=None) -> ZooLM:
     "Load a zoo folder written by `export_lm`, refusing changed, truncated or mismatched files"
     path = Path(path)
     if not (path/'card.json').exists(): raise FileNotFoundError(f"{path}: no card.json; not a model exported by lmcourse")
-    card = json.loads((path/'card.json').read_text(encoding='utf-8'))
-    for name, h in card.get('files', {}).items():
-        if not (path/name).exists(): raise FileNotFoundError(f"{path/name}: missing (listed in card.json)")
-        if _sha256(path/name) != h: raise ValueError(f"{path/name}: SHA-256 differs from card.json: the file was changed or truncated")
-    cfg = json.loads((path/'config.json').read_text(encoding='utf-8'))
-    vocab = json.loads((path/'vocab.json').read_text(encoding='utf-8'))
+    card = read_json(path/'card.json')
+    if not isinstance(card, dict) or not isinstance(card.get('files'), dict) or not {'model.pth', 'config.json', 'vocab.json'} <= set(card['files']):
+        raise ValueError(f"{path/'card.json'}: not a model card (no list of files with model.pth, config.json, vocab.json)")
+    for name, h in card['files'].items():
+        f = path/safe_name(name, f"{path/'card.json'} lists a file")          # a card cannot point outside its folder
+        if not f.exists(): raise FileNotFoundError(f"{f}: missing (listed in card.json)")
+        if f.is_symlink() or not f.is_file(): raise ValueError(f"{f}: not a plain file (a link or a device?): refused")
+        if hash_file(f) != h: raise ValueError(f"{f}: SHA-256 differs from card.json: the file was changed or truncated")
+    cfg, vocab = read_json(path/'config.json'), read_json(path/'vocab.json')
     sd = load_torch(path/'model.pth')
     rows = sd['0.encoder.weight'].shape[0] if '0.encoder.weight' in sd else None
     if rows != len(vocab): raise ValueError(f"{path}: vocab.json has {len(vocab)} tokens but model.pth's embedding has {rows} rows")

@@ -7,9 +7,8 @@ Docs: https://lmcourse.github.io/lmcourse/crosslingual.html.md"""
 
 # %% ../nbs/05_crosslingual.ipynb #c9ed86c7
 from __future__ import annotations
-import hashlib, io, os, re, time, warnings, zlib
+import hashlib, os, re, time, warnings, zlib
 from collections import Counter
-from itertools import islice
 from pathlib import Path
 import numpy as np, torch
 from tqdm.auto import tqdm
@@ -18,50 +17,11 @@ try: import numba
 except ImportError: numba = None           # then dictionary induction runs on torch ops alone, as on a GPU
 
 # %% auto #0
-__all__ = ['MODES', 'read_vec', 'write_vec', 'train_vectors', 'vectors_path', 'bible_vectors', 'split_pairs', 'course_dict',
-           'normalize_emb', 'procrustes', 'fit_mapping', 'induce', 'script', 'identical_seed', 'dict_ids',
-           'unsupervised_seed', 'self_learn', 'map_embeddings', 'mapped_rows', 'mapped_transplant', 'mapped_init',
-           'corpus_vectors']
+__all__ = ['MODES', 'write_vec', 'train_vectors', 'vectors_path', 'bible_vectors', 'split_pairs', 'course_dict', 'normalize_emb',
+           'procrustes', 'fit_mapping', 'induce', 'script', 'identical_seed', 'dict_ids', 'unsupervised_seed',
+           'self_learn', 'map_embeddings', 'mapped_rows', 'mapped_transplant', 'mapped_init', 'corpus_vectors']
 
 # %% ../nbs/05_crosslingual.ipynb #dbe7ec15
-def _floats(rows, d):
-    "Rows of `d` space-separated numbers as an array (parsed in C by pandas), or `None` if some row holds another count"
-    import pandas as pd
-    try:
-        v = pd.read_csv(io.StringIO('\n'.join(rows)), sep=' ', header=None, dtype=np.float32, na_filter=False, engine='c').to_numpy()
-        if v.shape == (len(rows), d) and not np.isnan(v).any(): return v
-    except ValueError: pass
-    if any(len(r.split()) != d for r in rows): return None    # the slow path: runs of spaces, literal `nan`, or a bad row
-    return np.array(' '.join(rows).split(), dtype=np.float32).reshape(-1, d)
-
-def _vec_rows(path, f, n, d, chunk):
-    "The next `n` word/vector lines of the open `.vec` file `f` (blank lines skipped), a chunk of lines at a time"
-    M, ws, line = np.empty((n, d), np.float32), [], 2
-    while len(ws) < n:
-        try: raw = list(islice(f, min(chunk, n - len(ws))))
-        except (EOFError, OSError, zlib.error) as e: raise ValueError(f"{path}: corrupt or truncated compressed file ({e})") from e
-        if not raw: raise ValueError(f"{path}: the header says {n:,} vectors but the file has {len(ws):,}: truncated?")
-        try: text = b''.join(raw).decode('utf-8')
-        except UnicodeDecodeError as e:
-            bad = line + b''.join(raw)[:e.start].count(b'\n')
-            raise ValueError(f"{path}: line {bad:,} is not valid UTF-8 (convert the file with e.g. `iconv -f LATIN1 -t UTF-8`)") from None
-        lines = text.split('\n')[:len(raw)]
-        keep = [i for i, l in enumerate(lines) if l.strip()]
-        parts = [lines[i].strip().partition(' ') for i in keep]
-        if (v := _floats([p[2] for p in parts], d)) is None:
-            i = next(i for i, p in zip(keep, parts) if len(p[2].split()) != d)
-            raise ValueError(f"{path}: line {line + i:,} does not hold a word and {d} numbers: {lines[i][:60]!r}")
-        M[len(ws):len(ws) + len(parts)] = v; ws += [p[0] for p in parts]; line += len(raw)
-    return ws, M
-
-def read_vec(path, limit=None, chunk=20_000) -> tuple[list[str], torch.Tensor]:
-    "Words and vectors of a fastText/word2vec `.vec` text file (or `.vec.gz`/`.xz`): the first `limit` rows, streamed, parsed in C"
-    from lmcourse.data import open_bytes, vec_header
-    with open_bytes(path) as f:
-        n, d = vec_header(f, path)
-        ws, M = _vec_rows(path, f, min(n, limit or n), d, chunk)
-    return ws, torch.from_numpy(M)
-
 if numba:
     @numba.njit(cache=True)
     def _nb_fmt(Q, neg, wb, wo, out):
@@ -107,14 +67,17 @@ def write_vec(words, M, path, chunk=20_000) -> Path:
     finally: tmp.unlink(missing_ok=True)
     return path
 
-def train_vectors(sents, kind='word2vec', dim=100, window=5, min_count=3, epochs=10, sg=1, workers=2, seed=0, **kw):
-    "Static word vectors (gensim `KeyedVectors`, most frequent first) from `sents` (lists of words): word2vec or fastText"
+def _crc(s): return zlib.crc32(s.encode('utf-8'))        # gensim's default, `hash`, changes from one Python process to the next
+
+def train_vectors(sents, kind='word2vec', dim=100, window=5, min_count=3, epochs=10, sg=1, workers=1, seed=0, hashfxn=_crc, **kw):
+    "Static word vectors (gensim `KeyedVectors`, most frequent first) from `sents` (lists of words): word2vec or fastText; reproducible with one worker"
     from gensim.models import Word2Vec, FastText
     if kind not in ('word2vec', 'fasttext'): raise ValueError(f"kind must be 'word2vec' or 'fasttext', not {kind!r}")
     sents = [s for s in sents if s]
     if not sents: raise ValueError("no sentences to train word vectors on")
     cls = Word2Vec if kind == 'word2vec' else FastText
-    return cls(sents, vector_size=dim, window=window, min_count=min_count, sg=sg, epochs=epochs, workers=workers, seed=seed, **kw).wv
+    return cls(sents, vector_size=dim, window=window, min_count=min_count, sg=sg, epochs=epochs, workers=workers, seed=seed,
+               hashfxn=hashfxn, **kw).wv
 
 def _wv(kv) -> tuple[list[str], torch.Tensor]:
     "Words and vectors of gensim `KeyedVectors` or a `(words, vectors)` pair"
@@ -448,10 +411,8 @@ def mapped_init(model, old_vocab, new_vocab, old_kv, new_kv, pairs=None, mode='o
     m.mapping = info
     return m
 
-def _crc(s): return zlib.crc32(s.encode('utf-8'))        # gensim's default, `hash`, changes from one Python process to the next
-
 def corpus_vectors(corpus, split='train', workers=1, **kw):
     "Word vectors (`train_vectors`) of one split of a prepared corpus folder, reproducibly: lower-cased words, a line a sentence"
     from lmcourse.corpus import read_split
     from lmcourse.data import words
-    return train_vectors([words(l) for d in read_split(corpus, split) for l in d.split('\n')], workers=workers, hashfxn=_crc, **kw)
+    return train_vectors([words(l) for d in read_split(corpus, split) for l in d.split('\n')], workers=workers, **kw)

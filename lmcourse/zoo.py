@@ -8,54 +8,65 @@ Docs: https://lmcourse.github.io/lmcourse/zoo.html.md"""
 
 # %% ../nbs/06_zoo.ipynb #e5bf0aa0
 from __future__ import annotations
-import json, os, random, shutil, sys, time
+import json, os, random, re, shutil, sys, time
 from pathlib import Path
 from types import SimpleNamespace
-import numpy as np, pandas as pd, torch
-from fastai.text.all import (awd_lstm_lm_split, TextLearner, CrossEntropyLossFlat, accuracy,
-                             Perplexity, Callback)
-from tqdm.auto import tqdm
-from .data import LANGS, lmcourse_home, atomic_write, file_lock, read_muse, read_vectors, write_vectors, _hash_file
+from .data import (LANGS, lmcourse_home, atomic_write, file_lock, read_muse, read_vectors, write_vectors, hash_file,
+                           read_json, safe_name, remove_tree, fault_point)
 from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_stats
 from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, load_torch, save_torch, Numericalizer,
                          stream_perplexity, unigram_perplexity, generate, export_lm, load_lm, get_device, hardware)
 from .freeze import ValidCurve, LRS, bli, neighbours, emb, is_word
-from .mapping import course_dict, split_pairs, corpus_vectors, mapped_init, map_embeddings, bible_vectors, _wv
+from .mapping import (course_dict, split_pairs, corpus_vectors, map_embeddings, mapped_transplant, bible_vectors, _wv)
+import numpy as np, pandas as pd, torch
+from fastai.text.all import awd_lstm_lm_split, TextLearner, CrossEntropyLossFlat, accuracy, Perplexity, Callback
+from fastcore.basics import patch
+from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['STAGES', 'NAMES', 'Stages', 'CurveLog', 'EpochBar', 'train_stage', 'zoo_path', 'build', 'plot_pairs', 'write_report',
-           'zoo_list', 'zoo_load']
+__all__ = ['STAGES', 'METHODS', 'REPRODUCIBLE', 'NAMES', 'Stages', 'CurveLog', 'EpochBar', 'train_stage', 'zoo_path', 'build',
+           'plot_pairs', 'write_report', 'zoo_list', 'zoo_load']
 
 # %% ../nbs/06_zoo.ipynb #0961bf17
 class Stages:
     "The stages of a build in folder `path`: each runs once, is recorded in `state.json` when done, and is skipped after"
     def __init__(self, path, settings, fresh=False, progress=True, names=()):
         self.path, self.progress, self.names = Path(path), progress, list(names)
-        if fresh: shutil.rmtree(self.path, ignore_errors=True)
+        if fresh: remove_tree(self.path, self.path.parent)
         self.path.mkdir(parents=True, exist_ok=True)
+        for p in self.path.rglob('.*.tmp*'):                     # what a kill in the middle of a write left
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
         f = self.path/'state.json'
-        self.state = json.loads(f.read_text(encoding='utf-8')) if f.exists() else dict(settings=settings, done={})
+        self.state = read_json(f) if f.exists() else dict(settings=settings, done={})
         diff = {k: (self.state['settings'].get(k), v) for k, v in settings.items() if self.state['settings'].get(k) != v}
         if diff and not self.state['done']:                      # nothing built yet to mix: start again with these settings
-            shutil.rmtree(self.path); self.path.mkdir(parents=True); self.state, diff = dict(settings=settings, done={}), {}
+            remove_tree(self.path, self.path.parent); self.path.mkdir(parents=True)
+            self.state, diff = dict(settings=settings, done={}), {}
         if diff: raise ValueError(f"{self.path} holds a build with other settings {diff} (then, now): pass fresh=True (--fresh) "
                                   "to start it again, or another name")
         self._save()
     def _save(self): atomic_write(self.path/'state.json', json.dumps(self.state, indent=1, ensure_ascii=False))
     def __getitem__(self, name): return self.state['done'][name]
-    def run(self, name, f):
-        "Result of stage `name`: recorded, or `f()` run now and recorded"
-        i = self.names.index(name) + 1 if name in self.names else '?'
-        head = f"[{i}/{len(self.names)}] {name}"
-        if name in self.state['done']:
-            if self.progress: print(f"{head}: done before ({self.state['done'][name]['seconds']:.1f} s)", flush=True)
-            return self.state['done'][name]
-        if self.progress: print(f"{head} ...", flush=True)
-        self.state['current'] = name; self._save()
-        t = time.perf_counter(); res = f() or {}
-        self.state['done'][name] = dict(res, seconds=round(time.perf_counter() - t, 1)); self.state.pop('current'); self._save()
-        if self.progress: print(f"{head}: {self.state['done'][name]['seconds']:.1f} s", flush=True)
+    def discard_if_empty(self):
+        "Delete the build folder if no stage is done: a build that failed at once leaves nothing behind"
+        if not self.state['done']: remove_tree(self.path, self.path.parent)
+
+# %% ../nbs/06_zoo.ipynb #29f9e7e3
+@patch
+def run(self:Stages, name, f):
+    "Result of stage `name`: recorded, or `f()` run now and recorded"
+    i = self.names.index(name) + 1 if name in self.names else '?'
+    head = f"[{i}/{len(self.names)}] {name}"
+    if name in self.state['done']:
+        if self.progress: print(f"{head}: done before ({self.state['done'][name]['seconds']:.1f} s)", flush=True)
         return self.state['done'][name]
+    if self.progress: print(f"{head} ...", flush=True)
+    self.state['current'] = name; self._save()
+    t = time.perf_counter(); res = f() or {}
+    fault_point('stage')                                         # done, not yet recorded: the rerun must do it again
+    self.state['done'][name] = dict(res, seconds=round(time.perf_counter() - t, 1)); self.state.pop('current'); self._save()
+    if self.progress: print(f"{head}: {self.state['done'][name]['seconds']:.1f} s", flush=True)
+    return self.state['done'][name]
 
 # %% ../nbs/06_zoo.ipynb #a98834cf
 class CurveLog(ValidCurve):
@@ -71,12 +82,15 @@ class EpochBar(Callback):
     order = 66
     def before_fit(self): self.pb = None
     def before_epoch(self):
+        self.trained = False
         self.pb = tqdm(total=len(self.dls.train), desc=f'epoch {self.epoch + 1}/{self.n_epoch}', leave=False, mininterval=1 if sys.stderr.isatty() else 30)
     def after_batch(self):
         if self.training and self.pb is not None: self.pb.update(1); self.pb.set_postfix(loss=f'{float(self.smooth_loss):.3f}', refresh=False)
+    def after_validate(self): self.trained = True
     def after_epoch(self):
         if self.pb is None: return
         self.pb.close(); self.pb = None
+        if not self.trained: return                      # an epoch skipped on a resume: nothing to report
         v = dict(zip(self.recorder.metric_names[1:-1], self.recorder.values[-1]))
         print(f"  epoch {self.epoch + 1}/{self.n_epoch}: train loss {v['train_loss']:.3f}, valid perplexity {v['perplexity']:.1f}", flush=True)
 
@@ -95,59 +109,74 @@ def train_stage(model, dls, out, epochs, lr, cfg, seed=0, progress=True, points=
 
 # %% ../nbs/06_zoo.ipynb #a755f435
 STAGES = ('corpus', 'stats', 'source', 'vectors', 'map', 'train', 'baseline', 'evaluate', 'report', 'publish')
+METHODS = ('mapped', 'scratch')
+REPRODUCIBLE = ("The same command with the same seed rebuilds these bytes on the same machine with the same versions of "
+                "lmcourse, torch and the same number of torch threads; other CPUs, GPUs or versions may differ in the last "
+                "bits of the weights and so, slightly, in the perplexities.")
 
 def zoo_path(zoo=None) -> Path:
     "The zoo folder: `zoo`, or `LMCOURSE_HOME/zoo`"
     return Path(zoo or lmcourse_home()/'zoo')
 
-def _get_corpus(source, lang, work, home, progress, date='latest', base_url=None, max_pages=200, limit=None, delay=1.0):
-    "A prepared corpus folder for `source` (see `build`)"
-    from lmcourse import corpus as C, data as D
-    src = [source] if isinstance(source, (str, Path)) else list(source)
-    kind = str(src[0])
+def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw) -> SimpleNamespace:
+    "Everything a build is made of, its names checked before anything is written"
+    if method not in METHODS: raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if epochs is not None and epochs < 1: raise ValueError(f"epochs must be at least 1, not {epochs}")
+    cfg, src = lm_config(size), [str(s) for s in ([source] if isinstance(source, (str, Path)) else source)]
+    lang = safe_name(lang, 'language code')
+    stem = src[0] if src[0] in ('bible', 'wiki', 'crawl') else re.sub(r"[^\w'+-]+", '_', Path(src[0]).name.split('.')[0]).strip('_')
+    name = safe_name(name or f"{lang}-{stem or 'corpus'}-{size}", 'model name')
+    zoo = zoo_path(zoo); mapped = method == 'mapped'
+    epochs = epochs or cfg['epochs']
+    settings = dict(lang=lang, source=src, size=size, method=method, epochs=epochs, seed=seed,
+                    dict=str(dict_path) if dict_path else None, **src_kw)
+    return SimpleNamespace(lang=lang, src=src, size=size, cfg=cfg, method=method, mapped=mapped, main='transfer' if mapped else 'scratch',
+                           epochs=epochs, name=name, zoo=zoo, work=zoo.parent/'builds'/name, home=Path(home or lmcourse_home()),
+                           dev=get_device(device), dict_path=dict_path, seed=seed, progress=progress, src_kw=src_kw, settings=settings,
+                           stages=[s for s in STAGES if mapped or s not in ('source', 'vectors', 'map', 'baseline')])
+
+# %% ../nbs/06_zoo.ipynb #5fa59f44
+def _get_corpus(b) -> Path:
+    "A prepared corpus folder for the build's source: bundled Bible, Wikipedia, a crawl, a folder or a file"
+    kind, out = b.src[0], b.work/'corpus'
     if kind == 'bible':
-        if lang not in LANGS.index:
-            raise ValueError(f"no bundled Bible for {lang!r} (bundled: {', '.join(LANGS.index)}): use source 'wiki', 'crawl' or a file")
-        return course_corpus(lang, home=home)
-    out = work/'corpus'
+        if b.lang not in LANGS.index:
+            raise ValueError(f"no bundled Bible for {b.lang!r} (bundled: {', '.join(LANGS.index)}): use source 'wiki', 'crawl' or a file")
+        return course_corpus(b.lang, home=b.home)
     if (out/'meta.json').exists(): return out
-    if kind == 'wiki':
-        dump = D.get_wiki_dump(lang, date, home=home, **(dict(base=base_url.rstrip('/')) if base_url else {}))
-        docs = work/f'{lang}wiki.jsonl'
-        if not docs.exists(): C.extract_wiki(dump, docs, limit=limit, progress=progress)
-    elif kind == 'crawl':
-        if len(src) < 2: raise ValueError("source 'crawl' needs seed URLs: ['crawl', 'https://...', ...]")
-        docs = work/'crawl.jsonl'
-        st = C.Crawler(src[1:], docs, lang=lang, max_pages=max_pages, delay=delay, progress=progress).run()
-        if not docs.exists() or not docs.stat().st_size:
-            why = ', '.join(f'{k}: {v}' for k, v in st.items() if v and k != 'kept') or 'nothing fetched'
-            raise ValueError(f"the crawl of {' '.join(src[1:])} kept no pages in {lang!r} ({why}; a host that cannot be reached "
-                             "for its robots.txt counts under 'robots': the crawler stays away)")
+    if kind in ('wiki', 'crawl'): docs = _fetch_source(b, kind)
     else:
         docs = Path(kind)
         if not docs.exists(): raise FileNotFoundError(f"{docs}: no such corpus (source is 'bible', 'wiki', 'crawl' or a path)")
         if docs.is_dir():
             if not (docs/'meta.json').exists(): raise ValueError(f"{docs}: not a prepared corpus folder (no meta.json)")
-            return docs
-    meta = prepare_corpus(docs, out, progress=progress)
+            read_json(docs/'meta.json'); return docs
+    meta = prepare_corpus(docs, out, progress=b.progress)
     if not all(v['docs'] for v in meta.values()):
-        shutil.rmtree(out)
+        remove_tree(out, b.work)
         raise ValueError(f"{docs}: {sum(v['docs'] for v in meta.values())} documents after cleaning and deduplication, too few to "
                          "split into train, valid and test: give more text (documents are split whole, a tenth each to valid and test)")
     return out
 
-def _dictionary(lang, dict_path=None):
-    "Translation pairs `(lang word, English word)`: from `dict_path` (MUSE format, English first) or the course's dictionaries"
-    pairs = read_muse(dict_path, lower=True) if dict_path else course_dict('en', lang) if lang in LANGS.index else []
-    return [(b, a) for a, b in pairs]
+def _fetch_source(b, kind) -> Path:
+    "The downloaded and extracted Wikipedia, or the crawl, of the build's language, as a JSONL file in the build folder"
+    from lmcourse import corpus as C, data as D
+    kw = b.src_kw
+    if kind == 'wiki':
+        dump = D.get_wiki_dump(b.lang, kw.get('date') or 'latest', home=b.home, **({'base': kw['base_url'].rstrip('/')} if kw.get('base_url') else {}))
+        docs = b.work/f'{b.lang}wiki.jsonl'
+        if not docs.exists(): C.extract_wiki(dump, docs, limit=kw.get('limit'), progress=b.progress)
+        return docs
+    if len(b.src) < 2: raise ValueError("source 'crawl' needs seed URLs: ['crawl', 'https://...', ...]")
+    docs = b.work/'crawl.jsonl'
+    C.Crawler(b.src[1:], docs, lang=b.lang, max_pages=kw.get('max_pages') or 200, delay=1.0 if kw.get('delay') is None else kw['delay'],
+              progress=b.progress).run(must_keep=True)
+    return docs
 
 # %% ../nbs/06_zoo.ipynb #7f4dcfc7
 def _stage_stats(corpus):
-    from lmcourse.data import corpus_stats
     tr, va = [[t for d in tokenize(read_split(corpus, s)) for t in d] for s in ('train', 'valid')]
-    meta = json.loads((Path(corpus)/'meta.json').read_text(encoding='utf-8'))
-    return dict(splits=meta, **{k: round(v, 4) if isinstance(v, float) else v for k, v in token_stats(tr, va).items()})
-
+    return dict(splits=read_json(Path(corpus)/'meta.json'), **{k: round(v, 4) if isinstance(v, float) else v for k, v in token_stats(tr, va).items()})
 
 def _ids(corpus, split, vocab):
     num = Numericalizer(vocab)
@@ -163,86 +192,107 @@ def _load(path, n_vocab, cfg, key=None):
     m = new_lm(n_vocab, cfg); st = load_torch(path)
     m.load_state_dict(st[key] if key else st); return m.eval()
 
+def _dictionary(lang, dict_path=None):
+    "Translation pairs `(lang word, English word)`: from `dict_path` (MUSE format, English first) or the course's dictionaries"
+    pairs = read_muse(dict_path, lower=True) if dict_path else course_dict('en', lang) if lang in LANGS.index else []
+    return [(b, a) for a, b in pairs]
+
+# %% ../nbs/06_zoo.ipynb #5bb1da55
+def _map_mode(tr, tw, ew) -> tuple[str, str]:
+    "How to map with training pairs `tr` between vocabularies `tw` and `ew`: the mode, and why"
+    tws, ews = set(tw), set(ew)
+    n = len({(a, b) for a, b in tr if a in tws and b in ews})
+    if n >= 20: return 'orthogonal', f'{n} training pairs in both vocabularies'
+    same = len(tws & ews)
+    if same >= 20: return 'identical', f'{n} training pairs in both vocabularies, too few: {same} identical strings seed self-learning'
+    return 'unsupervised', f'{n} training pairs and {same} identical strings in both vocabularies, too few: unsupervised self-learning'
+
+def _english(b, st, dls, corpus):
+    "Stages source, vectors and map: the English LM, word vectors of the new language, and the LM's mapped start"
+    en = None
+    def source_lm():
+        nonlocal en
+        en = course_lm('en', b.size, home=b.home, device=b.dev, cbs=[EpochBar()] if b.progress else [])
+        return dict(name=f'en-bible-{b.size}', log=en.train_log, vocab=len(en.vocab))
+    st.run('source', source_lm)
+    en = en or course_lm('en', b.size, home=b.home, device=b.dev)
+    src_m, src_vocab = en.model.cpu().eval(), en.vocab
+    def vectors():
+        kv = corpus_vectors(corpus, min_count=2, seed=b.seed); write_vectors(kv, b.work/'vectors.vec')
+        return dict(words=len(kv), english=len(bible_vectors('en', home=b.home)))
+    st.run('vectors', vectors)
+    st.run('map', lambda: _mapping(b, dls, src_m, src_vocab))
+    return src_m, src_vocab
+
+# %% ../nbs/06_zoo.ipynb #fd172906
+def _mapping(b, dls, src_m, src_vocab):
+    "Map the new language's vectors onto the English ones and start the LM from them; what a report needs to know"
+    tr, te = split_pairs(_dictionary(b.lang, b.dict_path))
+    atomic_write(b.work/'dict.json', json.dumps(dict(train=tr, test=te), ensure_ascii=False))
+    (tw, X), (ew, Z) = _wv(read_vectors(b.work/'vectors.vec')), _wv(bible_vectors('en', home=b.home))
+    mode, why = _map_mode(tr, tw, ew)
+    xw, zw, info = map_embeddings(X, Z, tw, ew, mode, pairs=tr if mode == 'orthogonal' else None, seed=b.seed, device='cpu')
+    m = mapped_transplant(src_m, src_vocab, dls.vocab, (tw, xw), (ew, zw), b.cfg, seed=b.seed)
+    save_torch(m.state_dict(), b.work/'start.pth'); save_torch(dict(xw=xw, zw=zw), b.work/'mapped.pth')
+    return dict(mode=mode, why=why, train_pairs=len(tr), test_pairs=len(te), seed_pairs=info['seed_pairs'], mapped=m.mapped,
+                vocab=len(dls.vocab), neighbours={w: m.neighbours[w] for w in list(m.neighbours)[:10]})
+
+def _train(b, dls, kind):
+    "Train the transferred LM (from the mapped start) or the from-scratch one, resumably"
+    if kind == 'transfer': m = _load(b.work/'start.pth', len(dls.vocab), b.cfg)
+    else: torch.manual_seed(b.seed); m = new_lm(len(dls.vocab), b.cfg)
+    lr = LRS['full'] if kind == 'transfer' else b.cfg['lr']          # notebook 04's rate for transfer; `lmcourse train`'s from scratch
+    learn, curve = train_stage(m, dls, b.work/kind, b.epochs, lr, b.cfg, b.seed, b.progress)
+    return dict(curve=curve, log=learn.train_log)
+
 # %% ../nbs/06_zoo.ipynb #fa4d41d1
 def build(lang, source='bible', size='tiny', method='mapped', epochs=None, name=None, zoo=None, home=None, device=None,
           dict_path=None, seed=0, fresh=False, progress=True, **src_kw) -> dict:
     "Build an LM for `lang` from `source`, evaluate it against baselines, write a report and publish it to `zoo`; the card"
-    if method not in ('mapped', 'scratch'): raise ValueError(f"method must be 'mapped' or 'scratch', not {method!r}")
-    cfg, home, zoo = lm_config(size), Path(home or lmcourse_home()), zoo_path(zoo)
-    epochs = epochs or cfg['epochs']
-    src = [str(s) for s in ([source] if isinstance(source, (str, Path)) else source)]
-    name = name or f"{lang}-{src[0] if src[0] in ('bible', 'wiki', 'crawl') else Path(src[0]).stem}-{size}"
-    work, dev = zoo.parent/'builds'/name, get_device(device)
-    settings = dict(lang=lang, source=src, size=size, method=method, epochs=epochs, seed=seed,
-                    dict=str(dict_path) if dict_path else None, **src_kw)
-    names = [s for s in STAGES if method == 'mapped' or s not in ('source', 'vectors', 'map', 'baseline')]
-    st = Stages(work, settings, fresh, progress, names)
-    corpus = Path(st.run('corpus', lambda: dict(path=str(_get_corpus(src if len(src) > 1 else src[0], lang, work, home, progress,
-                                                                      **src_kw))))['path'])
+    b = _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw)
+    with file_lock(b.work.parent/f'.{b.name}.lock', wait=False, what=f'the build {b.name!r}'):
+        st = Stages(b.work, b.settings, fresh, progress, b.stages)
+        try: return _build(b, st)
+        except Exception: st.discard_if_empty(); raise
+
+def _build(b, st) -> dict:
+    corpus = Path(st.run('corpus', lambda: dict(path=str(_get_corpus(b))))['path'])
     st.run('stats', lambda: _stage_stats(corpus))
-    dls = lm_data(corpus, device=dev, **cfg)
-    mapped = method == 'mapped'
-    if mapped:
-        en = None
-        def source_lm():
-            nonlocal en
-            en = course_lm('en', size, home=home, device=dev, cbs=[EpochBar()] if progress else [])
-            return dict(name=f'en-bible-{size}', log=en.train_log, vocab=len(en.vocab))
-        st.run('source', source_lm)
-        en = en or course_lm('en', size, home=home, device=dev)
-        src_m, src_vocab = en.model.cpu().eval(), en.vocab
-        def vectors():
-            kv = corpus_vectors(corpus, min_count=2, seed=seed); write_vectors(kv, work/'vectors.vec')
-            return dict(words=len(kv), english=len(bible_vectors('en', home=home)))
-        st.run('vectors', vectors)
-        def mapping():
-            tr, te = split_pairs(_dictionary(lang, dict_path))
-            atomic_write(work/'dict.json', json.dumps(dict(train=tr, test=te), ensure_ascii=False))
-            (tw, X), (ew, Z) = _wv(read_vectors(work/'vectors.vec')), _wv(bible_vectors('en', home=home))
-            mode = 'orthogonal' if len(tr) >= 20 else 'identical'
-            xw, zw, info = map_embeddings(X, Z, tw, ew, mode, pairs=tr if mode == 'orthogonal' else None, seed=seed, device='cpu')
-            from lmcourse.mapping import mapped_transplant
-            m = mapped_transplant(src_m, src_vocab, dls.vocab, (tw, xw), (ew, zw), cfg, seed=seed)
-            save_torch(m.state_dict(), work/'start.pth'); save_torch(dict(xw=xw, zw=zw), work/'mapped.pth')
-            return dict(mode=mode, train_pairs=len(tr), test_pairs=len(te), seed_pairs=info['seed_pairs'], mapped=m.mapped,
-                        vocab=len(dls.vocab), neighbours={w: m.neighbours[w] for w in list(m.neighbours)[:10]})
-        st.run('map', mapping)
-    def train(kind):
-        if kind == 'transfer': m = _load(work/'start.pth', len(dls.vocab), cfg)
-        else: torch.manual_seed(seed); m = new_lm(len(dls.vocab), cfg)
-        lr = LRS['full'] if kind == 'transfer' else cfg['lr']          # notebook 04's rate for transfer; `lmcourse train`'s from scratch
-        learn, curve = train_stage(m, dls, work/kind, epochs, lr, cfg, seed, progress)
-        return dict(curve=curve, log=learn.train_log)
-    main = 'transfer' if mapped else 'scratch'
-    st.run('train', lambda: train(main))
-    if mapped: st.run('baseline', lambda: train('scratch'))
-    st.run('evaluate', lambda: _evaluate(st, work, corpus, dls, cfg, main, src_m if mapped else None, src_vocab if mapped else None, home, seed))
-    embs = (lambda: (emb(_load(work/main/'checkpoint.pth', len(dls.vocab), cfg, 'model')), dls.vocab, emb(src_m), src_vocab)) if mapped else None
-    st.run('report', lambda: write_report(st, work, name, lang, main, embs))
-    def publish():
-        m = _load(work/main/'checkpoint.pth', len(dls.vocab), cfg, 'model')
-        ev = st['evaluate']
-        ns = SimpleNamespace(model=m, lm_cfg=cfg, train_log=st['train']['log'], vocab=dls.vocab, dls=dls, corpus=corpus)
-        ppl = {r['model']: r for r in ev['ppl']}
-        card = dict(method=method, source=src, size_name=size, valid_perplexity=ppl[main]['valid'], test_perplexity=ppl[main]['test'],
-                    baselines={k: dict(valid=v['valid'], test=v['test']) for k, v in ppl.items() if k != main},
-                    bli=ev.get('bli', []), report='report.md', build_seconds=round(sum(d['seconds'] for d in st.state['done'].values()), 1), settings=settings)
-        if mapped: card['source_model'] = st['source']['name']
-        zoo.mkdir(parents=True, exist_ok=True)
-        with file_lock(zoo/'.index.lock'):
-            p = export_lm(ns, zoo/name, lang, name, files=sorted((work/'report').iterdir()), **card)
-            idx = _read_index(zoo); idx[name] = _entry(p); _write_index(zoo, idx)
-        return dict(path=str(p))
-    st.run('publish', publish)
-    card = json.loads((zoo/name/'card.json').read_text(encoding='utf-8'))
-    if progress: print(f"report: {zoo/name/'report.md'}")
+    dls = lm_data(corpus, device=b.dev, **b.cfg)
+    src_m, src_vocab = _english(b, st, dls, corpus) if b.mapped else (None, None)
+    st.run('train', lambda: _train(b, dls, b.main))
+    if b.mapped: st.run('baseline', lambda: _train(b, dls, 'scratch'))
+    st.run('evaluate', lambda: _evaluate(st, b.work, corpus, dls, b.cfg, b.main, src_m, src_vocab, b.home, b.seed))
+    embs = (lambda: (emb(_load(b.work/b.main/'checkpoint.pth', len(dls.vocab), b.cfg, 'model')), dls.vocab, emb(src_m), src_vocab)) if b.mapped else None
+    st.run('report', lambda: write_report(st, b.work, b.name, b.lang, b.main, embs))
+    st.run('publish', lambda: _publish(st, b, dls, corpus))
+    card = read_json(b.zoo/b.name/'card.json')
+    if b.progress: print(f"report: {b.zoo/b.name/'report.md'}")
     return card
+
+# %% ../nbs/06_zoo.ipynb #6aaea641
+def _publish(st, b, dls, corpus):
+    "Export the trained LM with its report into the zoo, and index it, under the zoo's lock"
+    m = _load(b.work/b.main/'checkpoint.pth', len(dls.vocab), b.cfg, 'model')
+    ev, ns = st['evaluate'], SimpleNamespace(model=m, lm_cfg=b.cfg, train_log=st['train']['log'], vocab=dls.vocab, dls=dls, corpus=corpus)
+    ppl = {r['model']: r for r in ev['ppl']}
+    card = dict(method=b.method, source=b.src, size_name=b.size, valid_perplexity=ppl[b.main]['valid'], test_perplexity=ppl[b.main]['test'],
+                baselines={k: dict(valid=v['valid'], test=v['test']) for k, v in ppl.items() if k != b.main},
+                bli=ev.get('bli', []), report='report.md', reproducible=REPRODUCIBLE,
+                build_seconds=round(sum(d['seconds'] for d in st.state['done'].values()), 1), settings=b.settings)
+    if b.mapped: card['source_model'] = st['source']['name']
+    b.zoo.mkdir(parents=True, exist_ok=True)
+    with file_lock(b.zoo/'.index.lock'):
+        p = export_lm(ns, b.zoo/b.name, b.lang, b.name, files=sorted((b.work/'report').iterdir()), **card)
+        idx = _read_index(b.zoo); idx[b.name] = _entry(p); _write_index(b.zoo, idx)
+    return dict(path=str(p))
 
 # %% ../nbs/06_zoo.ipynb #2ae4eae2
 NAMES = dict(unigram='unigram (add-one)', start='English LM, mapped embedding rows, before training',
              scratch='same LM from scratch (as `lmcourse train`)', transfer='English LM moved by mapped embeddings, fine-tuned')
 
 def _evaluate(st, work, corpus, dls, cfg, main, src, src_vocab, home, seed):
+    "Perplexities of every model on valid and test, a sample, and (mapped builds) lexicon induction and neighbours"
     n, test = len(dls.vocab), _ids(corpus, 'test', dls.vocab)
     uni = lambda docs: unigram_perplexity(SimpleNamespace(train=dls.train, valid=SimpleNamespace(docs=docs), vocab=dls.vocab))
     rows, models = [dict(model='unigram', valid=uni(dls.valid.docs), test=uni(test) if test else float('nan'))], {}
@@ -253,19 +303,27 @@ def _evaluate(st, work, corpus, dls, cfg, main, src, src_vocab, home, seed):
     prompt = ' '.join(read_split(corpus, 'valid')[0].split()[:3])
     res = dict(ppl=rows, test_tokens=sum(len(d) for d in test), prompt=prompt,
                sample=generate(models[main], dls.vocab, prompt, n_words=40, seed=seed))
-    if src is None: return res
-    te = [tuple(p) for p in json.loads((work/'dict.json').read_text(encoding='utf-8'))['test']]
+    return res if src is None else {**res, **_lexicon(work, dls, models, main, src, src_vocab, home)}
+
+# %% ../nbs/06_zoo.ipynb #7583810a
+def _lexicon(work, dls, models, main, src, src_vocab, home):
+    "Lexicon induction on the held-out pairs (when there are some both vocabularies know) and English neighbours of frequent words"
+    te = [tuple(p) for p in read_json(work/'dict.json')['test']]
     tw, ew = _wv(read_vectors(work/'vectors.vec'))[0], _wv(bible_vectors('en', home=home))[0]
     mp, both = load_torch(work/'mapped.pth'), set(src_vocab) & set(ew)      # English candidates: known to the LM and the vectors
     ri, ei = [i for i, w in enumerate(src_vocab) if w in both], [i for i, w in enumerate(ew) if w in both]
     R, rv = emb(src)[ri], [src_vocab[i] for i in ri]
+    t2i = {w: i for i, w in enumerate(dls.vocab)}
+    pairs = [p for p in te if p[0] in t2i and p[1] in both]
+    words = sorted({a for a, _ in pairs if is_word(a)}, key=t2i.get)[:10] or [w for w in dls.vocab if is_word(w)][:10]
+    res = dict(pairs=pairs, neighbours={w: neighbours(w, emb(models[main]), dls.vocab, R, rv, k=3) for w in words})
+    if not pairs:
+        res['bli_missing'] = (f"no held-out dictionary pair has both words in the two vocabularies ({len(te)} held-out pairs): "
+                              "give a dictionary with `--dict` (MUSE format, English first) to measure it")
+        return res
     b = [dict(embedding='mapped word vectors', **bli(mp['xw'], tw, mp['zw'][ei], [ew[i] for i in ei], te, csls=10))]
     b += [dict(embedding=f'{k} LM', **bli(emb(m), dls.vocab, R, rv, te, csls=10)) for k, m in models.items()]
-    t2i = {w: i for i, w in enumerate(dls.vocab)}
-    words = sorted({a for a, _ in te if a in t2i and is_word(a)}, key=t2i.get)[:10]
-    res.update(bli=b, pairs=[p for p in te if p[0] in t2i and p[1] in both],
-               neighbours={w: neighbours(w, emb(models[main]), dls.vocab, R, rv, k=3) for w in words})
-    return res
+    return dict(res, bli=b)
 
 # %% ../nbs/06_zoo.ipynb #33a14d97
 def plot_pairs(E, vocab, R, rvocab, pairs, n=30, ax=None, title=None):
@@ -293,11 +351,26 @@ def _md(rows, cols, fmt=None):
     return '\n'.join(['| ' + ' | '.join(cols.values()) + ' |', '|' + '---|' * len(cols)] +
                      ['| ' + ' | '.join(f(k, r.get(k, '')) for k in cols) + ' |' for r in rows]) + '\n'
 
+# %% ../nbs/06_zoo.ipynb #8af8aa8b
+def _lexicon_md(m, ev, lname) -> list[str]:
+    "The report's section on the mapping: how it was made, lexicon induction (or why it was not measured), neighbours"
+    L = ["\n## The new language's words in English space\n\n",
+         f"Mapping: {m['mode']} ({m.get('why', '')}); {m['mapped']:,} of {m['vocab']:,} tokens started from their mapped English "
+         "neighbours. "]
+    if ev.get('bli'):
+        L += [f"Lexicon induction on {m['test_pairs']} held-out pairs ({ev['bli'][0]['n']} with both words known), CSLS, English "
+              "candidates shared by the English LM and vectors:\n\n",
+              _md(ev['bli'], {'embedding': 'embedding', 'n': 'test words', 'p@1': 'p@1', 'p@5': 'p@5', 'chance@1': 'chance@1'},
+                  {'p@1': '{:.3f}', 'p@5': '{:.3f}', 'chance@1': '{:.4f}'})]
+    else: L += [f"Lexicon induction: not measured, {ev['bli_missing']}.\n"]
+    return L + ["\nNearest English words of frequent words in the final LM's embedding:\n\n",
+                _md([dict(w=w, n=', '.join(v)) for w, v in ev['neighbours'].items()], dict(w=lname, n='English neighbours'))]
+
 # %% ../nbs/06_zoo.ipynb #6aacd005
 def write_report(st, work, name, lang, main, embs=None):
     "Write `report.md`, `curves.png` and (given `embs()` -> `(E, vocab, R, rvocab)`) `embedding.png` of build `st` into `work/report`"
     import matplotlib; import matplotlib.pyplot as plt
-    out, tmp = work/'report', work/'report.tmp'
+    out, tmp = work/'report', work/'.report.tmp'
     shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
     ev, stats, s = st['evaluate'], st['stats'], st.state['settings']
     lname = LANGS.name.get(lang, lang)
@@ -320,17 +393,9 @@ def write_report(st, work, name, lang, main, embs=None):
          _md([dict(r, name=NAMES[r['model']]) for r in ev['ppl']], dict(name='model', valid='valid ppl', test='test ppl'),
              dict(valid='{:.1f}', test='{:.1f}')),
          "\n![validation perplexity against tokens trained on](curves.png)\n"]
-    if 'bli' in ev:
-        m = st['map']
-        L += ["\n## The new language's words in English space\n\n",
-              f"Mapping: {m['mode']} ({m['train_pairs']} training pairs, {m['seed_pairs']} in both vocabularies); "
-              f"{m['mapped']:,} of {m['vocab']:,} tokens started from their mapped English neighbours. Lexicon induction on "
-              f"{m['test_pairs']} held-out pairs ({ev['bli'][0]['n']} with both words known), CSLS, English candidates shared by the English LM and vectors:\n\n",
-              _md(ev['bli'], {'embedding': 'embedding', 'n': 'test words', 'p@1': 'p@1', 'p@5': 'p@5', 'chance@1': 'chance@1'},
-                  {'p@1': '{:.3f}', 'p@5': '{:.3f}', 'chance@1': '{:.4f}'}),
-              "\nNearest English words of frequent held-out words in the final LM's embedding:\n\n",
-              _md([dict(w=w, n=', '.join(v)) for w, v in ev['neighbours'].items()], dict(w=lname, n='English neighbours'))]
-        if embs:
+    if 'neighbours' in ev:
+        L += _lexicon_md(st['map'], ev, lname)
+        if embs and ev['pairs']:
             ax = plot_pairs(*embs(), ev['pairs'], title=f"held-out {lname}-English pairs in the two LMs' embeddings (PCA)")
             ax.figure.savefig(tmp/'embedding.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
             L += ["\n![held-out translation pairs in one PCA of both LMs' embeddings](embedding.png)\n"]
@@ -342,18 +407,18 @@ def write_report(st, work, name, lang, main, embs=None):
     return dict(files=sorted(p.name for p in out.iterdir()))
 
 # %% ../nbs/06_zoo.ipynb #5324454b
-def _sha(p): return _hash_file(p, 'sha256').hexdigest()
-
 def _entry(path) -> dict:
-    c = json.loads((Path(path)/'card.json').read_text(encoding='utf-8'))
+    c = read_json(Path(path)/'card.json')
     return dict({k: c.get(k) for k in ('lang', 'size_name', 'method', 'params', 'vocab', 'valid_perplexity', 'test_perplexity',
-                                       'created')}, card_sha256=_sha(Path(path)/'card.json'))
+                                       'created')}, card_sha256=hash_file(Path(path)/'card.json'))
 
 def _read_index(zoo) -> dict:
     f = Path(zoo)/'index.json'
     if not f.exists(): return {}
-    try: return json.loads(f.read_text(encoding='utf-8'))
-    except ValueError as e: raise ValueError(f"{f}: not readable JSON ({e}); `lmcourse zoo list --reindex` rebuilds it from the cards") from None
+    try: idx = read_json(f)
+    except ValueError as e: raise ValueError(f"{e}; `lmcourse zoo list --reindex` rebuilds it from the cards") from None
+    if not isinstance(idx, dict): raise ValueError(f"{f}: not a zoo index; `lmcourse zoo list --reindex` rebuilds it from the cards")
+    return idx
 
 def _write_index(zoo, idx): atomic_write(Path(zoo)/'index.json', json.dumps(idx, indent=1, ensure_ascii=False))
 
@@ -361,7 +426,7 @@ def zoo_list(zoo=None, reindex=False) -> pd.DataFrame:
     "The models of `zoo`, one row each; `reindex` rebuilds the index from the cards on disk (trusting them as they are)"
     zoo = zoo_path(zoo)
     if reindex:
-        with file_lock(zoo/'.index.lock'): _write_index(zoo, {p.name: _entry(p) for p in sorted(zoo.iterdir()) if (p/'card.json').exists()})
+        with file_lock(zoo/'.index.lock'): _write_index(zoo, {p.name: _entry(p) for p in sorted(zoo.glob('[!.]*')) if (p/'card.json').exists()})
     idx = _read_index(zoo)
     cols = ['lang', 'size_name', 'method', 'params', 'vocab', 'valid_perplexity', 'test_perplexity', 'created']
     return pd.DataFrame.from_dict(idx, orient='index', columns=cols + ['card_sha256'])[cols].rename_axis('name')
@@ -369,9 +434,9 @@ def zoo_list(zoo=None, reindex=False) -> pd.DataFrame:
 def zoo_load(name, zoo=None, device=None):
     "Load model `name` from `zoo` (a `ZooLM`), refusing a card changed since publishing, and changed or truncated files"
     zoo = zoo_path(zoo); idx = _read_index(zoo)
-    if name not in idx: raise KeyError(f"no model {name!r} in {zoo}; it has: {', '.join(idx) or 'nothing yet'}")
+    if name not in idx or safe_name(name, 'model name') != name: raise KeyError(f"no model {name!r} in {zoo}; it has: {', '.join(idx) or 'nothing yet'}")
     p = zoo/name
     if not (p/'card.json').exists(): raise FileNotFoundError(f"{p/'card.json'}: missing; the index lists {name!r}: publish it again")
-    if _sha(p/'card.json') != idx[name]['card_sha256']:
+    if hash_file(p/'card.json') != idx[name].get('card_sha256'):
         raise ValueError(f"{p/'card.json'}: SHA-256 differs from the zoo index: the card was changed after publishing")
     return load_lm(p, device)

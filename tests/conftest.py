@@ -8,7 +8,8 @@ class Handler(BaseHTTPRequestHandler):
     """Serves `server.routes[path] = dict(data=bytes, mode=...)`. Modes:
     ok: normal, honours `Range`; norange: ignores `Range`; cut: the first `times` responses announce the full
     length but stop after `at` bytes; status: always answers `code`; flaky: answers `code` for the first `times`
-    requests, then ok; stall: sends headers, then waits `secs` before the body."""
+    requests, then ok; stall: sends headers, then waits `secs` before the body; redirect: 302 to `to`;
+    `ctype` sets the Content-Type."""
     protocol_version = 'HTTP/1.1'
 
     def log_message(self, *a): pass
@@ -22,6 +23,9 @@ class Handler(BaseHTTPRequestHandler):
         r['hits'] = r.get('hits', 0) + 1
         if mode == 'status' or (mode == 'flaky' and r['hits'] <= r.get('times', 1)):
             return self._send(r.get('code', 500), b'error')
+        if mode == 'redirect':
+            self.send_response(302); self.send_header('Location', r['to']); self.send_header('Content-Length', '0')
+            self.end_headers(); return
         start = 0
         rng = self.headers.get('Range')
         if rng and mode != 'norange':
@@ -32,6 +36,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(206); self.send_header('Content-Range', f'bytes {start}-{len(data)-1}/{len(data)}')
         else: self.send_response(200)
         body = data[start:]
+        if 'ctype' in r: self.send_header('Content-Type', r['ctype'])
         self.send_header('Content-Length', str(len(body))); self.send_header('Accept-Ranges', 'bytes')
         self.end_headers()
         if mode == 'cut' and r['hits'] <= r.get('times', 1):
@@ -63,3 +68,34 @@ def home(tmp_path, monkeypatch):
     "An empty LMCOURSE_HOME"
     monkeypatch.setenv('LMCOURSE_HOME', str(tmp_path/'home'))
     return tmp_path/'home'
+
+
+@pytest.fixture(scope='session')
+def micro(tmp_path_factory):
+    """A small world for whole zoo builds in seconds: an LMCOURSE_HOME seeded with a prepared English corpus (the first 45
+    chapters of the KJV New Testament) and its word vectors, so the English `micro` LM a build needs trains on that; and a
+    Swahili text (40 chapters of the New Testament, a chapter a line). Tests that kill the English LM copy the home."""
+    from types import SimpleNamespace
+    from lmcourse.corpus import prepare_corpus, bible_docs
+    from lmcourse.mapping import corpus_vectors, vectors_path
+    from lmcourse.data import write_vectors
+    d = tmp_path_factory.mktemp('micro'); home = d/'home'
+    prepare_corpus(bible_docs('en', nt=True)[:45], home/'corpus'/'en-bible', sentences=False, progress=False)
+    write_vectors(corpus_vectors(home/'corpus'/'en-bible', min_count=2), vectors_path('en', home=home))
+    sw = d/'sw.txt'
+    sw.write_text(''.join(t.replace('\n', ' ') + '\n' for _, t in bible_docs('sw')[:40]), encoding='utf-8')
+    return SimpleNamespace(home=home, sw=sw, dir=d)
+
+
+def lmcourse_cmd(*args, home=None, fault=None, timeout=600):
+    "Run `lmcourse ARGS` as a user would (a new process), with LMCOURSE_HOME `home` and LMCOURSE_FAULT `fault`"
+    import os, subprocess, sys
+    env = {**os.environ, **({'LMCOURSE_HOME': str(home)} if home else {}), **({'LMCOURSE_FAULT': fault} if fault else {})}
+    if not fault: env.pop('LMCOURSE_FAULT', None)
+    return subprocess.run([sys.executable, '-m', 'lmcourse.cli', *map(str, args)], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+@pytest.fixture(scope='session')
+def lmc():
+    "`lmc(*args, home=, fault=)`: `lmcourse ARGS` in a new process; the `CompletedProcess`"
+    return lmcourse_cmd

@@ -19,8 +19,14 @@ def corpus(tmp_path_factory):
 def weights(learn): return [v.clone() for v in lm.get_model(learn.model).state_dict().values()]
 
 
-def test_interrupted_training_resumes_to_the_same_state(corpus, tmp_path):
-    full = lm.train_lm(corpus, tmp_path/'full', 'tiny', epochs=3, progress=False, **SMALL)
+@pytest.fixture(scope='module')
+def full(corpus, tmp_path_factory):
+    "Three uninterrupted epochs of the `micro` LM (the `tiny` settings with SMALL's sizes): the reference"
+    assert lm.lm_config('micro', epochs=3) == lm.lm_config('tiny', epochs=3, **SMALL)
+    return lm.train_lm(corpus, tmp_path_factory.mktemp('full'), 'micro', epochs=3, progress=False)
+
+
+def test_interrupted_training_resumes_to_the_same_state(corpus, full, tmp_path):
     lm.train_lm(corpus, tmp_path/'cut', 'tiny', epochs=3, progress=False, cbs=[lm.StopAfter(2)], **SMALL)
     assert lm.load_torch(tmp_path/'cut'/'checkpoint.pth')['epoch'] == 1
     res = lm.train_lm(corpus, tmp_path/'cut', 'tiny', epochs=3, progress=False, **SMALL)
@@ -29,22 +35,25 @@ def test_interrupted_training_resumes_to_the_same_state(corpus, tmp_path):
     assert [r['valid_loss'] for r in res.train_log] == [r['valid_loss'] for r in full.train_log]
 
 
-def test_killed_training_resumes(corpus, tmp_path):
-    "SIGKILL during the second epoch: the checkpoint on disk is whole, and running the command again finishes from it"
+def test_killed_training_resumes_to_the_same_bytes(corpus, full, tmp_path, lmc):
+    """`lmcourse train` killed (as `kill -9` does) inside an epoch before any checkpoint, right after a checkpoint, inside
+    an epoch resumed from it, and half-way through writing a checkpoint: each rerun continues, and the last one ends
+    with the weights of an uninterrupted run, bit for bit; another schedule is refused, not mixed in"""
     out = tmp_path/'run'
-    cmd = lambda n: [sys.executable, '-m', 'lmcourse.cli', 'train', '--corpus', str(corpus), '--lang', 'zu', '--epochs', str(n),
-                     '--out', str(out), '--max-vocab', '1500', '--bs', '16']
-    p = subprocess.Popen(cmd(4), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ck, t = out/'checkpoint.pth', time.time()
-    while not ck.exists() and time.time() - t < 240: time.sleep(0.05)
-    time.sleep(0.3); p.send_signal(signal.SIGKILL); p.wait()
-    assert not (out/'model').exists()
-    assert lm.load_torch(ck)['epoch'] < 3                     # whole, and not finished
-    r = subprocess.run(cmd(3), capture_output=True, text=True)
-    assert r.returncode == 1 and 'other settings' in r.stderr  # another schedule: refused, not mixed in
-    r = subprocess.run(cmd(4), capture_output=True, text=True)
+    args = lambda n: ['train', '--corpus', corpus, '--lang', 'zu', '--size', 'micro', '--epochs', n, '--out', out]
+    for fault in ('batch:40', 'checkpoint:1', 'batch:30', 'write:1'):
+        r = lmc(*args(3), fault=fault)
+        assert r.returncode == -signal.SIGKILL and 'Traceback' not in r.stderr, (fault, r.returncode, r.stderr[-2000:])
+        assert not (out/'model').exists()
+    assert lm.load_torch(out/'checkpoint.pth')['epoch'] == 0    # whole: the second epoch's checkpoint was killed before its rename
+    r = lmc(*args(4))
+    assert r.returncode == 1 and 'other settings' in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = lmc(*args(3))
     assert r.returncode == 0, r.stderr[-2000:]
-    assert json.loads((out/'model'/'card.json').read_text())['epochs'] == 4
+    assert json.loads((out/'model'/'card.json').read_text())['epochs'] == 3
+    done = lm.load_torch(out/'model'/'model.pth')
+    assert all(torch.equal(done[k], v) for k, v in lm.get_model(full.model).state_dict().items())
+    assert not [p for p in out.rglob('*') if '.tmp' in p.name]
 
 
 def test_zoo_roundtrip_and_refusals(corpus, tmp_path):

@@ -44,6 +44,25 @@ def test_wheel_ships_every_asset_without_warnings(tmp_path):
     assert len(assets) >= 20 and assets <= names, sorted(assets - names)
 
 
+def test_every_import_is_a_declared_dependency():
+    "A module lmcourse imports (at the top or inside a function) comes from a distribution pyproject.toml names"
+    import importlib.metadata as md, importlib.util
+    spec = importlib.util.spec_from_file_location('check_install', ROOT/'tools'/'check_install.py')
+    ci = importlib.util.module_from_spec(spec); spec.loader.exec_module(ci)
+    norm = lambda n: re.sub(r'[-_.]+', '-', n).lower()
+    deps = {norm(re.split(r'[<>=!~\[; ]', d)[0]) for d in tomllib.loads((ROOT/'pyproject.toml').read_text())['project']['dependencies']}
+    dists = md.packages_distributions()
+    missing = {m: dists.get(m) for m in ci.third_party(ROOT/'lmcourse') if not {norm(d) for d in dists.get(m, [m])} & deps}
+    assert not missing, f"imported but not declared in pyproject.toml: {missing}"
+    assert {'lxml-html-clean', 'filelock'} <= deps          # trafilatura's lxml[html_clean] extra installs nothing under lxml >= 6
+
+
+def test_no_warning_on_import():
+    "torch >= 2.14 warned on every command that fastai's `torch.jit.script` is deprecated: filtered, once, in lmcourse.data"
+    r = subprocess.run([sys.executable, '-W', 'always', '-c', 'import lmcourse.zoo, lmcourse.cli'], capture_output=True, text=True)
+    assert r.returncode == 0 and 'torch.jit.script' not in r.stderr, r.stderr[-2000:]
+
+
 def test_no_settings_ini():
     assert not (ROOT/'settings.ini').exists() and not (ROOT/'setup.py').exists()
     assert 'tst_flags' in tomllib.loads((ROOT/'pyproject.toml').read_text())['tool']['nbdev']

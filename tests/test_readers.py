@@ -154,13 +154,25 @@ def test_vectors_roundtrip(tmp_path):
 
 @pytest.mark.parametrize('bad,msg', [
     (b'', 'empty'), (b'maji 0.1 0.2\n', 'first line must be `count dim`'),
-    (b'3 4\nmaji 0 1 2 3\nmoto 4 5\n', 'malformed or truncated'),                   # truncated row
-    (b'3 4\nmaji 0 1 2 3\n', 'malformed or truncated'),                              # fewer rows than announced
+    (b'3 4\nmaji 0 1 2 3\nmoto 4 5\n', 'line 3 does not hold a word and 4 numbers'),   # a short row
+    (b'2 2\nb 3\nc 1 2\n', 'line 2 does not hold a word and 2 numbers'),               # a short row that gensim read as [3, 3]
+    (b'2 2\nb 1 2 3\nc 1 2\n', 'line 2 does not hold'),                                # a long one
+    (b'3 4\nmaji 0 1 2 3\n', 'the file has 1: truncated'),                             # fewer rows than announced
+    (b'2 2\nb nan 1\nc 1 2\n', 'line 2 holds a number that is NaN or infinite'),
+    (b'2 2\nb 1 2\nc -inf 2\n', 'line 3 holds a number that is NaN or infinite'),
+    (b'2 2\nb 1 2\nc\xe9 1 2\n', 'line 3 is not valid UTF-8'),
 ])
 def test_vectors_bad_input(tmp_path, bad, msg):
     f = tmp_path/'bad.vec'; f.write_bytes(bad)
     with pytest.raises(ValueError, match=msg) as e: D.read_vectors(f)
     assert str(f) in str(e.value)
+
+
+def test_vectors_duplicate_word_keeps_its_first_vector(tmp_path):
+    "gensim gave a repeated word a `None` key and a zero row; the one reader keeps the first vector and says so"
+    f = tmp_path/'dup.vec'; f.write_bytes(b'3 2\nb 1 2\nc 3 4\nb 5 6\n')
+    with pytest.warns(UserWarning, match="a word listed again keeps its first vector \\(1 repeated rows; the first, 'b' again in vector 3\\)"): kv = D.read_vectors(f)
+    assert kv.index_to_key == ['b', 'c'] and kv['b'].tolist() == [1, 2] and None not in kv.key_to_index
 
 
 def test_corpus_stats():

@@ -1,77 +1,71 @@
-"""`lmcourse zoo` as a user meets it: a build killed (SIGTERM, then SIGKILL) at a random stage and run again ends with
-the same model as an uninterrupted one and nothing half-written in the zoo; a build from a Wikipedia dump served over
-HTTP; changed settings, bad sources and tampered models refused with a message. The English `tiny` LM comes from
-LMCOURSE_HOME (trained on first use, as notebook 03 does); the builds are on a fifth of the Swahili New Testament."""
-import hashlib, json, random, shutil, signal, subprocess, sys, time
+"""`lmcourse zoo` as a user meets it, on the `micro` world of conftest (a home seeded with a small English corpus, a
+Swahili text): a build killed at many exact points inside its stages (inside the English LM's epochs, after its
+checkpoints, after a stage is done but before it is recorded, in the middle of a file write) and run again after each
+kill ends with the same model, byte for byte, as an uninterrupted one, with nothing half-written; a CES Bible in
+another script with no dictionary; a build from a Wikipedia dump served over HTTP; names that would leave their
+folder, a second build of the same name, changed settings, bad sources and tampered models, each refused in one line."""
+import hashlib, json, shutil, signal, sys
 from pathlib import Path
+from xml.sax.saxutils import escape
 import pytest
-from lmcourse import zoo as Z
+import torch
+from lmcourse import zoo as Z, data as D, lm
 from lmcourse.corpus import bible_docs
 
 STAGES = list(Z.STAGES)
 
 
-@pytest.fixture(scope='module')
-def text(tmp_path_factory):
-    f = tmp_path_factory.mktemp('src')/'sw-nt.txt'          # a chapter a line: 52 documents, ~30k words
-    f.write_text(''.join(t.replace('\n', ' ') + '\n' for _, t in bible_docs('sw')[:52]), encoding='utf-8')
-    return f
-
-
-def cmd(text, zoo, *extra, name='sw-test'):
-    return [sys.executable, '-m', 'lmcourse.cli', 'zoo', 'build', '--lang', 'sw', '--source', str(text), '--zoo', str(zoo),
+def build_args(m, zoo, *extra, name='sw-test', source=None):
+    return ['zoo', 'build', '--lang', 'sw', '--source', source or m.sw, '--size', 'micro', '--zoo', zoo, '--home', zoo.parent,
             '--name', name, *extra]
 
 
-def run(args, ok=True):
-    r = subprocess.run(args, capture_output=True, text=True)
-    if ok: assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
-    return r
+def fresh_home(m, d):
+    "A copy of the micro home without the English LM: a build trains it again"
+    d.mkdir(parents=True)
+    for sub in ('corpus', 'vectors'): shutil.copytree(m.home/sub, d/sub)
+    return d
 
 
 @pytest.fixture(scope='module')
-def built(text, tmp_path_factory):
-    "An uninterrupted build: the reference"
-    zoo = tmp_path_factory.mktemp('ref')/'zoo'
-    r = run(cmd(text, zoo))
+def built(micro, tmp_path_factory, lmc):
+    "An uninterrupted build, the reference"
+    zoo = fresh_home(micro, tmp_path_factory.mktemp('ref')/'home')/'zoo'
+    r = lmc(*build_args(micro, zoo))
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     assert 'report:' in r.stdout and all(f'/{len(STAGES)}] {s}' in r.stdout for s in STAGES)
     return zoo, json.loads((zoo/'sw-test'/'card.json').read_text(encoding='utf-8'))
 
 
-def kill_in(args, state, stage, sig, rng):
-    "Start `args`, wait until `state` says it is in `stage`, let it run a random moment more, send `sig`"
-    p, t = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), time.time()
-    while p.poll() is None and time.time() - t < 300:
-        try: s = json.loads(state.read_text(encoding='utf-8'))
-        except (OSError, ValueError): s = {}
-        if s.get('current') == stage or stage in s.get('done', {}): break
-        time.sleep(0.02)
-    time.sleep(rng.uniform(0, 1.5))
-    p.send_signal(sig); p.wait()
-    return p.returncode
+# Each kill is counted in the process it happens in: `checkpoint:1` is the first checkpoint that process writes.
+KILLS = [('batch:30', 'inside the English LM\'s first epoch, before any checkpoint'),
+         ('checkpoint:1', 'right after the English LM\'s first checkpoint'),
+         ('batch:10', 'inside the English LM\'s second epoch, resumed from that checkpoint'),
+         ('stage:1', 'after the English LM is done, before the stage is recorded'),
+         ('checkpoint:1', 'right after the transferred LM\'s first checkpoint'),
+         ('write:2', 'in the middle of a file write, the temporary file written but not renamed')]
 
 
-def test_killed_build_finishes_with_the_same_model(text, built, tmp_path):
+def test_killed_build_finishes_with_the_same_model(micro, built, tmp_path, lmc):
     zoo_ref, ref = built
-    zoo, seed = tmp_path/'zoo', random.randrange(10**6)
-    rng = random.Random(seed)
-    state = zoo.parent/'builds'/'sw-test'/'state.json'
-    at = sorted(rng.sample(range(len(STAGES)), 2))
-    for sig, i in zip((signal.SIGTERM, signal.SIGKILL), at):
-        kill_in(cmd(text, zoo), state, STAGES[i], sig, rng)
-        for p in zoo.glob('*'):                                   # whatever is published is whole
-            if p.is_dir() and (zoo/'index.json').exists() and p.name in json.loads((zoo/'index.json').read_text()):
-                Z.zoo_load(p.name, zoo)
-    r = run(cmd(text, zoo))
-    why = f"(random seed {seed}: killed in {STAGES[at[0]]}, then {STAGES[at[1]]})"
-    assert 'done before' in r.stdout, why
+    zoo = fresh_home(micro, tmp_path/'home')/'zoo'
+    for fault, where in KILLS:
+        r = lmc(*build_args(micro, zoo), fault=fault)
+        assert r.returncode == -signal.SIGKILL, f"{fault} ({where}) did not kill: rc {r.returncode} {r.stdout[-1500:]} {r.stderr[-1500:]}"
+        assert 'Traceback' not in r.stderr, (fault, r.stderr[-3000:])
+        for p in zoo.glob('[!.]*'):                                    # whatever is published is whole
+            if (zoo/'index.json').exists() and p.name in json.loads((zoo/'index.json').read_text()): Z.zoo_load(p.name, zoo)
+    r = lmc(*build_args(micro, zoo))
+    assert r.returncode == 0 and 'done before' in r.stdout, r.stderr[-3000:]
     card = json.loads((zoo/'sw-test'/'card.json').read_text(encoding='utf-8'))
-    assert card['files']['model.pth'] == ref['files']['model.pth'], why          # the same weights, bit for bit
+    assert card['files']['model.pth'] == ref['files']['model.pth']                  # the same weights, bit for bit
     assert (card['valid_perplexity'], card['test_perplexity'], card['baselines']) == \
-           (ref['valid_perplexity'], ref['test_perplexity'], ref['baselines']), why
-    assert sorted(p.name for p in zoo.iterdir()) == ['.index.lock', 'index.json', 'sw-test'], why   # no temporary leftovers
-    m = Z.zoo_load('sw-test', zoo)
-    assert m.card['test_perplexity'] == ref['test_perplexity']
+           (ref['valid_perplexity'], ref['test_perplexity'], ref['baselines'])
+    en = [lm.load_torch(h/'runs'/'en-bible-micro'/'checkpoint.pth')['model'] for h in (zoo.parent, zoo_ref.parent)]
+    assert all(torch.equal(en[0][k], en[1][k]) for k in en[0])                     # the English LM too, killed three times
+    assert sorted(p.name for p in zoo.iterdir()) == ['.index.lock', 'index.json', 'sw-test']   # no temporary leftovers
+    assert not [p for p in zoo.parent.rglob('*') if '.tmp' in p.name]
+    assert Z.zoo_load('sw-test', zoo).card['test_perplexity'] == ref['test_perplexity']
 
 
 def test_report_and_card(built):
@@ -79,16 +73,18 @@ def test_report_and_card(built):
     d = zoo/'sw-test'
     assert set(card['files']) >= {'model.pth', 'vocab.json', 'config.json', 'report.md', 'curves.png', 'embedding.png'}
     md = (d/'report.md').read_text(encoding='utf-8')
-    for s in ('## Corpus', '## Perplexity', '](curves.png)', '](embedding.png)', 'Lexicon induction', 'lmcourse zoo load sw-test'):
+    for s in ('## Corpus', '## Perplexity', '](curves.png)', '](embedding.png)', 'Mapping: orthogonal', 'Lexicon induction on',
+              'lmcourse zoo load sw-test'):
         assert s in md
     assert (d/'curves.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     b = {k: v['test'] for k, v in card['baselines'].items()}
     assert card['test_perplexity'] < b['scratch'] < b['unigram'] * 1.05 and b['start'] < card['vocab']
+    assert 'same machine' in card['reproducible'] and 'threads' in card['hardware']
     assert Z.zoo_list(zoo).loc['sw-test', 'test_perplexity'] == card['test_perplexity']
 
 
 def cli(capsys, *args, code=0):
-    "`lmcourse ARGS` in this process: (exit code, stdout, stderr)"
+    "`lmcourse ARGS` in this process: (exit code, stdout, stderr); a traceback would escape as an exception and fail the test"
     from lmcourse.cli import main
     msg = ''
     try: main([str(a) for a in args]); rc = 0
@@ -99,30 +95,78 @@ def cli(capsys, *args, code=0):
     return out, err
 
 
-def test_cli_list_load_and_refusals(text, built, tmp_path, capsys):
+def test_cli_list_load_and_refusals(micro, built, tmp_path, capsys, lmc):
     zoo = Path(shutil.copytree(built[0], tmp_path/'zoo'))
     assert 'sw-test' in cli(capsys, 'zoo', 'list', '--zoo', zoo)[0]
     out, _ = cli(capsys, 'zoo', 'load', 'sw-test', '--zoo', zoo, '--prompt', 'Yesu akasema')
     assert 'report.md' in out and 'Yesu akasema' in out
     with open(zoo/'sw-test'/'model.pth', 'r+b') as f: f.truncate(4000)
-    r = run([sys.executable, '-m', 'lmcourse.cli', 'zoo', 'load', 'sw-test', '--zoo', str(zoo)], ok=False)   # as a user sees it
+    r = lmc('zoo', 'load', 'sw-test', '--zoo', zoo)                              # as a user sees it
     assert r.returncode == 1 and 'SHA-256 differs from card.json' in r.stderr and 'Traceback' not in r.stderr
     assert "no model 'nope'" in cli(capsys, 'zoo', 'load', 'nope', '--zoo', zoo, code=1)[1]
     (zoo/'index.json').write_text('{"sw-test": ')                          # a torn index: a clear message, and a way out
     assert '--reindex' in cli(capsys, 'zoo', 'list', '--zoo', zoo, code=1)[1]
     assert 'sw-test' in cli(capsys, 'zoo', 'list', '--zoo', zoo, '--reindex')[0]
     # the same name with other settings: refused, not mixed into the finished build
-    assert 'other settings' in cli(capsys, *cmd(text, built[0], '--epochs', '1')[3:], code=1)[1]
-    # sources that cannot work
-    assert 'no such corpus' in cli(capsys, *cmd(tmp_path/'missing.txt', tmp_path/'2'/'zoo')[3:], code=1)[1]
-    (tmp_path/'empty.txt').write_text('\n\n')                        # same build name: no stage done, so no clash
-    assert 'is the source empty' in cli(capsys, *cmd(tmp_path/'empty.txt', tmp_path/'2'/'zoo')[3:], code=1)[1]
+    assert 'other settings' in cli(capsys, *build_args(micro, built[0], '--epochs', '1'), code=1)[1]
+    # sources that cannot work; none of these failed builds leaves a folder behind
+    z2 = tmp_path/'2'/'zoo'
+    assert 'no such corpus' in cli(capsys, *build_args(micro, z2, source=tmp_path/'missing.txt'), code=1)[1]
+    (tmp_path/'empty.txt').write_text('\n\n')
+    assert 'is the source empty' in cli(capsys, *build_args(micro, z2, source=tmp_path/'empty.txt'), code=1)[1]
     (tmp_path/'two.txt').write_text('Habari ya leo.\nHabari za jana.\n')
-    assert 'too few to split' in cli(capsys, *cmd(tmp_path/'two.txt', tmp_path/'2'/'zoo')[3:], code=1)[1]
-    assert "no bundled Bible for 'qu'" in cli(capsys, 'zoo', 'build', '--lang', 'qu', '--zoo', tmp_path/'4'/'zoo', code=1)[1]
+    assert 'too few to split' in cli(capsys, *build_args(micro, z2, source=tmp_path/'two.txt'), code=1)[1]
+    assert "no bundled Bible for 'qu'" in cli(capsys, 'zoo', 'build', '--lang', 'qu', '--zoo', z2, '--home', z2.parent, code=1)[1]
+    assert not (z2.parent/'builds').exists() or not [p for p in (z2.parent/'builds').iterdir() if not p.name.startswith('.')]
 
 
-def test_build_from_a_wikipedia_dump_over_http(http, tmp_path):
+def test_names_never_reach_outside_their_folder(micro, tmp_path, capsys):
+    "`--name ..` and `--lang ../../x` with `--fresh` deleted the whole home, or a folder outside it"
+    home = tmp_path/'home'; (home/'zoo'/'keep').mkdir(parents=True); (home/'corpus').mkdir(); (tmp_path/'victim').mkdir()
+    for args, msg in [(['--lang', 'xx', '--name', '..'], "model name '..' cannot be"),
+                      (['--lang', '../../victim'], "language code '../../victim' cannot be"),
+                      (['--lang', 'sw', '--name', 'a/b'], "model name 'a/b' cannot be"),
+                      (['--lang', 'sw', '--name', '.hidden'], "model name '.hidden' cannot be")]:
+        assert msg in cli(capsys, 'zoo', 'build', *args, '--fresh', '--zoo', home/'zoo', '--home', home, code=1)[1]
+    assert (home/'zoo'/'keep').is_dir() and (home/'corpus').is_dir() and (tmp_path/'victim').is_dir()
+
+
+def test_a_second_build_of_the_same_name_is_told(micro, tmp_path, capsys):
+    zoo = tmp_path/'home'/'zoo'
+    with D.file_lock(tmp_path/'home'/'builds'/'.sw-test.lock'):                # another process building it
+        err = cli(capsys, *build_args(micro, zoo), code=1)[1]
+    assert "the build 'sw-test': another process is working on it" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path/'home'/'builds'/'sw-test').exists()
+
+
+def ces(verses) -> str:
+    "A CES Bible XML document of `{verse_id: text}`"
+    segs = ''.join(f'<seg type="verse" id="{k}">{escape(v)}</seg>\n' for k, v in verses.items())
+    return f'<?xml version="1.0" encoding="utf-8"?>\n<cesDoc version="4.3"><text><body>\n{segs}</body></text></cesDoc>\n'
+
+
+def test_a_bible_in_another_script_with_no_dictionary(micro, built, tmp_path, lmc):
+    """A CES Bible as `--source` is read as a Bible (chapters of verses), not as lines of XML; a language with no
+    dictionary and no string in common with English maps without supervision, and the report says what it could not
+    measure instead of failing after all the training"""
+    greek = str.maketrans('abdefghiklmnoprstuvwyzABDEFGHIKLMNOPRSTUVWYZ', 'αβδεφγηικλμνοπρστυϝωψζΑΒΔΕΦΓΗΙΚΛΜΝΟΠΡΣΤΥϜΩΨΖ')
+    chapters = {c for c, _ in bible_docs('sw')[:40]}
+    verses = {k: v.translate(greek) for k, v in D.read_bible('sw').items() if k.rsplit('.', 1)[0] in chapters}
+    src = tmp_path/"Kigiriki'-NT.xml"; src.write_text(ces(verses), encoding='utf-8')
+    zoo = built[0]                                     # the reference home: its English micro LM is trained already
+    r = lmc('zoo', 'build', '--lang', 'xx', '--source', src, '--size', 'micro', '--epochs', '1', '--zoo', zoo, '--home', zoo.parent)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    name = "xx-Kigiriki'-NT-micro"                # the file's name, apostrophes and all
+    card = json.loads((zoo/name/'card.json').read_text(encoding='utf-8'))
+    meta = json.loads((zoo.parent/'builds'/name/'corpus'/'meta.json').read_text())
+    assert sum(v['docs'] for v in meta.values()) == 40 and sum(v['lines'] for v in meta.values()) == len(verses)
+    assert '<seg' not in (zoo.parent/'builds'/name/'corpus'/'train.txt').read_text(encoding='utf-8')
+    md = (zoo/name/'report.md').read_text(encoding='utf-8')
+    assert 'Mapping: unsupervised' in md and 'Lexicon induction: not measured' in md and card['bli'] == []
+    assert card['test_perplexity'] < card['baselines']['unigram']['test']
+
+
+def test_build_from_a_wikipedia_dump_over_http(http, tmp_path, lmc):
     "A real (shortened) English Wikipedia dump, served with its sha1sums on 127.0.0.1: download, verify, extract, train"
     from gensim.test.utils import datapath
     data = Path(datapath('enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2')).read_bytes()
@@ -130,10 +174,11 @@ def test_build_from_a_wikipedia_dump_over_http(http, tmp_path):
     http.routes[f'/enwiki/latest/{fn}'] = dict(data=data)
     http.routes['/enwiki/latest/enwiki-latest-sha1sums.txt'] = dict(data=f'{hashlib.sha1(data).hexdigest()}  {fn}\n'.encode())
     zoo = tmp_path/'zoo'
-    r = run([sys.executable, '-m', 'lmcourse.cli', 'zoo', 'build', '--lang', 'en', '--source', 'wiki', '--base-url', http.url(),
-             '--method', 'scratch', '--epochs', '1', '--limit', '100', '--zoo', str(zoo), '--home', str(tmp_path/'home')])
-    card = json.loads((zoo/'en-wiki-tiny'/'card.json').read_text(encoding='utf-8'))
+    r = lmc('zoo', 'build', '--lang', 'en', '--source', 'wiki', '--base-url', http.url(), '--method', 'scratch', '--size', 'micro',
+            '--epochs', '1', '--limit', '100', '--zoo', zoo, '--home', tmp_path/'home')
+    assert r.returncode == 0, r.stderr[-3000:]
+    card = json.loads((zoo/'en-wiki-micro'/'card.json').read_text(encoding='utf-8'))
     assert card['method'] == 'scratch' and card['source'] == ['wiki'] and card['test_perplexity'] < card['baselines']['unigram']['test']
-    meta = json.loads((tmp_path/'builds'/'en-wiki-tiny'/'corpus'/'meta.json').read_text())
+    meta = json.loads((tmp_path/'builds'/'en-wiki-micro'/'corpus'/'meta.json').read_text())
     assert sum(v['docs'] for v in meta.values()) > 20
     assert any(p[0].startswith('/enwiki/latest/enwiki-latest-pages') for p in http.log)
