@@ -212,7 +212,8 @@ def _zoo_build(a):
 def _zoo_list(a):
     from lmcourse import zoo as Z
     t = Z.zoo_list(a.zoo, a.reindex)
-    print(t.round(1).to_string() if len(t) else f"{Z.zoo_path(a.zoo)}: no models yet (lmcourse zoo build --lang sw)")
+    t = t.round({'test_bpc': 3, 'test_unk_rate': 3, 'valid_perplexity': 1, 'test_perplexity': 1})
+    print(t.to_string() if len(t) else f"{Z.zoo_path(a.zoo)}: no models yet (lmcourse zoo build --lang sw)")
 
 def _zoo_load(a):
     from lmcourse import zoo as Z

@@ -21,8 +21,9 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['SIZES', 'get_device', 'LMStream', 'Numericalizer', 'lm_data', 'lm_config', 'awd_config', 'new_lm', 'lm_learner',
            'save_torch', 'load_torch', 'Checkpoint', 'init_distributed', 'DDP', 'check_in_sync', 'end_distributed',
-           'quiet', 'fit_resumable', 'train_lm', 'course_lm', 'unigram_perplexity', 'stream_perplexity', 'TimeBudget',
-           'fit_budget', 'detok', 'generate', 'StopAfter', 'hardware', 'export_lm', 'ZooLM', 'load_lm']
+           'quiet', 'fit_resumable', 'train_lm', 'course_lm', 'unigram_perplexity', 'stream_perplexity',
+           'spelling_bits', 'token_bits', 'unigram_bits', 'bits_per_char', 'text_bpc', 'TimeBudget', 'fit_budget',
+           'detok', 'generate', 'StopAfter', 'hardware', 'export_lm', 'ZooLM', 'load_lm']
 
 # %% ../nbs/03_lm.ipynb #ddb4c062
 SIZES = {
@@ -288,6 +289,47 @@ def stream_perplexity(forward, docs, bs=16, sl=70, device='cpu', reset=noop) -> 
         tot += F.cross_entropy(out.float().reshape(-1, out.shape[-1]), y.reshape(-1), reduction='sum').item(); n += y.numel()
     reset()
     return math.exp(tot / n)
+
+# %% ../nbs/03_lm.ipynb #c3a90cf2
+def spelling_bits(words):
+    "Bits to spell a word letter by letter, under an add-one character unigram of `words` with an end-of-word mark: a function"
+    c, n = Counter(ch for w in words for ch in w), len(words)
+    total = sum(c.values()) + n + len(c) + 2                      # every seen character and the end once more, one unseen slot
+    logp, unseen, end = {ch: math.log2((k + 1) / total) for ch, k in c.items()}, math.log2(1 / total), math.log2((n + 1) / total)
+    return lambda w: -sum(logp.get(ch, unseen) for ch in w) - end
+
+@torch.no_grad()
+def token_bits(model, docs, sl=64) -> torch.Tensor:
+    "Bits of every token of `docs` (id tensors) but the very first, read in order as one stream: nothing dropped"
+    model = get_model(model); dev = next(model.parameters()).device
+    s, out, was = torch.cat(list(docs)), [], model.training
+    model.eval(); model.reset()
+    for i in range(0, len(s) - 1, sl):
+        y = s[i + 1:i + 1 + sl]; x = s[i:i + len(y)]
+        out.append(F.cross_entropy(model(x[None].to(dev))[0][0].float(), y.to(dev), reduction='none').cpu() / math.log(2))
+    model.reset(); model.train(was)
+    return torch.cat(out)
+
+def unigram_bits(train_docs, docs, n_vocab) -> torch.Tensor:
+    "Bits of every token of `docs` but the first under the add-one unigram model of `train_docs` (the same tokens `token_bits` scores)"
+    c = torch.bincount(torch.cat(list(train_docs)), minlength=n_vocab).double() + 1
+    return -(c / c.sum()).log2()[torch.cat(list(docs))[1:]].float()
+
+# %% ../nbs/03_lm.ipynb #41d100cd
+def bits_per_char(bits, texts, toks, vocab, spell) -> dict:
+    "Bits per character of `texts` from the `bits` of their tokens `toks` (after the first), each `xxunk` plus `spell`'s bits for its word"
+    known = set(vocab)
+    unk = [t for d in toks for t in d if t not in known]
+    tot, spelled, chars = float(bits.double().sum()) + sum(map(spell, unk)), sum(map(spell, unk)), sum(len(t) for t in texts)
+    if not chars: raise ValueError("no characters to score: the texts are empty")
+    n = sum(len(d) for d in toks)
+    return dict(bpc=tot / chars, chars=chars, tokens=n, unk_rate=len(unk) / max(n, 1), spelled_share=spelled / max(tot, 1e-9))
+
+def text_bpc(model, texts, vocab, train_texts, tok=None, sl=64) -> dict:
+    "Bits per character of `texts` under `model` (a word or subword LM over `vocab`), unknown words spelled as learned from `train_texts`"
+    toks = [d for d in tokenize(texts, tok) if d]
+    num, spell = Numericalizer(vocab), spelling_bits([t for d in tokenize(train_texts, tok) for t in d if not t.startswith('xx')])
+    return bits_per_char(token_bits(model, [num(d) for d in toks], sl), texts, toks, vocab, spell)
 
 # %% ../nbs/03_lm.ipynb #80100444
 class TimeBudget(Callback):

@@ -15,7 +15,8 @@ from .data import (LANGS, lmcourse_home, atomic_write, file_lock, read_muse, rea
                            read_json, safe_name, remove_tree, fault_point)
 from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_stats
 from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, load_torch, save_torch, Numericalizer,
-                         stream_perplexity, unigram_perplexity, generate, export_lm, load_lm, get_device, hardware)
+                         stream_perplexity, unigram_perplexity, generate, export_lm, load_lm, get_device, hardware,
+                         spelling_bits, token_bits, unigram_bits, bits_per_char)
 from .freeze import ValidCurve, LRS, bli, neighbours, emb, is_word
 from .mapping import (course_dict, split_pairs, corpus_vectors, map_embeddings, mapped_transplant, bible_vectors, _wv)
 import numpy as np, pandas as pd, torch
@@ -277,7 +278,8 @@ def _publish(st, b, dls, corpus):
     ev, ns = st['evaluate'], SimpleNamespace(model=m, lm_cfg=b.cfg, train_log=st['train']['log'], vocab=dls.vocab, dls=dls, corpus=corpus)
     ppl = {r['model']: r for r in ev['ppl']}
     card = dict(method=b.method, source=b.src, size_name=b.size, valid_perplexity=ppl[b.main]['valid'], test_perplexity=ppl[b.main]['test'],
-                baselines={k: dict(valid=v['valid'], test=v['test']) for k, v in ppl.items() if k != b.main},
+                test_bpc=ppl[b.main].get('test_bpc'), test_unk_rate=ev.get('test_unk_rate'),
+                baselines={k: dict(valid=v['valid'], test=v['test'], test_bpc=v.get('test_bpc')) for k, v in ppl.items() if k != b.main},
                 bli=ev.get('bli', []), report='report.md', reproducible=REPRODUCIBLE,
                 build_seconds=round(sum(d['seconds'] for d in st.state['done'].values()), 1), settings=b.settings)
     if b.mapped: card['source_model'] = st['source']['name']
@@ -294,16 +296,29 @@ NAMES = dict(unigram='unigram (add-one)', start='English LM, mapped embedding ro
 def _evaluate(st, work, corpus, dls, cfg, main, src, src_vocab, home, seed):
     "Perplexities of every model on valid and test, a sample, and (mapped builds) lexicon induction and neighbours"
     n, test = len(dls.vocab), _ids(corpus, 'test', dls.vocab)
+    texts = read_split(corpus, 'test'); toks = [d for d in tokenize(texts) if d]
     uni = lambda docs: unigram_perplexity(SimpleNamespace(train=dls.train, valid=SimpleNamespace(docs=docs), vocab=dls.vocab))
     rows, models = [dict(model='unigram', valid=uni(dls.valid.docs), test=uni(test) if test else float('nan'))], {}
     if src is not None: models['start'] = _load(work/'start.pth', n, cfg)
     for k in ('scratch', 'transfer'):
         if (work/k/'checkpoint.pth').exists(): models[k] = _load(work/k/'checkpoint.pth', n, cfg, 'model')
     rows += [dict(model=k, valid=_ppl(m, dls.valid.docs, dls), test=_ppl(m, test, dls)) for k, m in models.items()]
+    chars = _bpc(rows, models, dls, corpus, texts, toks, test) if toks else {}
     prompt = ' '.join(read_split(corpus, 'valid')[0].split()[:3])
-    res = dict(ppl=rows, test_tokens=sum(len(d) for d in test), prompt=prompt,
+    res = dict(ppl=rows, test_tokens=sum(len(d) for d in test), test_chars=chars.get('chars'), test_unk_rate=chars.get('unk_rate'),
+               spelled_share=chars.get('spelled_share'), prompt=prompt,
                sample=generate(models[main], dls.vocab, prompt, n_words=40, seed=seed))
     return res if src is None else {**res, **_lexicon(work, dls, models, main, src, src_vocab, home)}
+
+# %% ../nbs/06_zoo.ipynb #16475373
+def _bpc(rows, models, dls, corpus, texts, toks, test) -> dict:
+    "Add each row's bits per character of the test text (notebook 03's `bits_per_char`); the main model's counts"
+    spell = spelling_bits([t for d in tokenize(read_split(corpus, 'train')) for t in d if not t.startswith('xx')])
+    counts = {}
+    for r in rows:
+        bits = unigram_bits(dls.train.docs, test, len(dls.vocab)) if r['model'] == 'unigram' else token_bits(models[r['model']], test)
+        counts = bits_per_char(bits, texts, toks, dls.vocab, spell); r['test_bpc'] = counts['bpc']
+    return counts
 
 # %% ../nbs/06_zoo.ipynb #7583810a
 def _lexicon(work, dls, models, main, src, src_vocab, home):
@@ -389,9 +404,13 @@ def write_report(st, work, name, lang, main, embs=None):
          "\n## Corpus\n\n", _md([dict(split=k, **v) for k, v in stats['splits'].items()], dict(split='split', docs='documents', lines='lines', chars='characters')),
          f"\nTraining split: {stats['tokens']:,} tokens, {stats['types']:,} types, {stats['hapax']:.1%} of types seen once; "
          f"validation tokens outside the training vocabulary: {stats['oov']:.1%}. Test split: {ev['test_tokens']:,} tokens.\n",
-         f"\n## Perplexity ({s['epochs']} epochs of the `{s['size']}` AWD-LSTM)\n\n",
-         _md([dict(r, name=NAMES[r['model']]) for r in ev['ppl']], dict(name='model', valid='valid ppl', test='test ppl'),
-             dict(valid='{:.1f}', test='{:.1f}')),
+         f"\n## Perplexity and bits per character ({s['epochs']} epochs of the `{s['size']}` AWD-LSTM)\n\n",
+         _md([dict(r, name=NAMES[r['model']]) for r in ev['ppl']], dict(name='model', valid='valid ppl', test='test ppl', test_bpc='test bits/char'),
+             dict(valid='{:.1f}', test='{:.1f}', test_bpc='{:.3f}')),
+         *([f"\nBits per character of the {ev['test_chars']:,} characters of the test text: every token's bits, plus, for the "
+            f"{ev['test_unk_rate']:.1%} of test tokens that are `xxunk`, the bits to spell the word letter by letter (a character "
+            f"unigram of the training text; {ev['spelled_share']:.1%} of the last model's bits). Compare languages and tokenizers by "
+            "bits per character; perplexity only within this vocabulary.\n"] if ev.get('test_chars') else []),
          "\n![validation perplexity against tokens trained on](curves.png)\n"]
     if 'neighbours' in ev:
         L += _lexicon_md(st['map'], ev, lname)
@@ -410,7 +429,7 @@ def write_report(st, work, name, lang, main, embs=None):
 def _entry(path) -> dict:
     c = read_json(Path(path)/'card.json')
     return dict({k: c.get(k) for k in ('lang', 'size_name', 'method', 'params', 'vocab', 'valid_perplexity', 'test_perplexity',
-                                       'created')}, card_sha256=hash_file(Path(path)/'card.json'))
+                                       'test_bpc', 'test_unk_rate', 'created')}, card_sha256=hash_file(Path(path)/'card.json'))
 
 def _read_index(zoo) -> dict:
     f = Path(zoo)/'index.json'
@@ -428,7 +447,7 @@ def zoo_list(zoo=None, reindex=False) -> pd.DataFrame:
     if reindex:
         with file_lock(zoo/'.index.lock'): _write_index(zoo, {p.name: _entry(p) for p in sorted(zoo.glob('[!.]*')) if (p/'card.json').exists()})
     idx = _read_index(zoo)
-    cols = ['lang', 'size_name', 'method', 'params', 'vocab', 'valid_perplexity', 'test_perplexity', 'created']
+    cols = ['lang', 'size_name', 'method', 'params', 'vocab', 'test_bpc', 'test_unk_rate', 'valid_perplexity', 'test_perplexity', 'created']
     return pd.DataFrame.from_dict(idx, orient='index', columns=cols + ['card_sha256'])[cols].rename_axis('name')
 
 def zoo_load(name, zoo=None, device=None):

@@ -105,3 +105,23 @@ def test_bad_corpus_and_vocab(tmp_path):
         lm.lm_data(d)
     with pytest.raises(ValueError, match='unknown size'): lm.lm_config('huge')
     with pytest.raises(ValueError, match='too few'): lm.LMStream([torch.arange(10)], bs=8, sl=4)
+
+
+def test_bits_per_character_counts_every_token_and_spells_unknown_words(corpus, full):
+    "A uniform model costs log2(V) bits a token; every token after the first is scored; `xxunk` pays for its spelling"
+    import math
+    from lmcourse.corpus import read_split, tokenize
+    texts = read_split(corpus, 'valid'); toks = [d for d in tokenize(texts) if d]
+    vocab = full.vocab; num = lm.Numericalizer(vocab); ids = [num(d) for d in toks]
+    m = lm.new_lm(len(vocab), 'micro'); m[1].decoder.weight.data.zero_(); m[1].decoder.bias.data.zero_()   # logits all 0
+    b = lm.token_bits(m, ids, sl=50)
+    assert len(b) == sum(len(d) for d in ids) - 1 and torch.allclose(b, torch.full_like(b, math.log2(len(vocab))))
+    spell = lm.spelling_bits(['maji', 'moto', 'mti'])
+    assert spell('xyz') > spell('maji') > 0 and spell('maji') < spell('majimaji')
+    r = lm.bits_per_char(b, texts, toks, vocab, spell)
+    unk = sum(t not in set(vocab) for d in toks for t in d)
+    assert r['chars'] == sum(map(len, texts)) and r['unk_rate'] == unk / r['tokens'] > 0
+    assert abs(r['bpc'] * r['chars'] - (float(b.double().sum()) + sum(spell(t) for d in toks for t in d if t not in set(vocab)))) < 1e-6
+    trained = lm.text_bpc(full.model, texts, vocab, read_split(corpus, 'train'))
+    assert trained['bpc'] < lm.bits_per_char(lm.unigram_bits(full.dls.train.docs, ids, len(vocab)), texts, toks, vocab,
+                                             lm.spelling_bits([t for d in tokenize(read_split(corpus, 'train')) for t in d]))['bpc'] < r['bpc']

@@ -80,6 +80,8 @@ def test_report_and_card(built):
     b = {k: v['test'] for k, v in card['baselines'].items()}
     assert card['test_perplexity'] < b['scratch'] < b['unigram'] * 1.05 and b['start'] < card['vocab']
     assert 'same machine' in card['reproducible'] and 'threads' in card['hardware']
+    bpc = {k: v['test_bpc'] for k, v in card['baselines'].items()}
+    assert card['test_bpc'] < bpc['scratch'] < bpc['unigram'] and 0 < card['test_unk_rate'] < 0.3 and 'test bits/char' in md
     assert Z.zoo_list(zoo).loc['sw-test', 'test_perplexity'] == card['test_perplexity']
 
 
