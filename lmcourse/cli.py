@@ -11,8 +11,8 @@ from pathlib import Path
 from . import data as D
 
 # %% auto #0
-__all__ = ['PARSERS', 'add_data_parser', 'add_corpus_parser', 'add_train_parser', 'add_zoo_parser', 'Parser', 'user_error',
-           'main']
+__all__ = ['PARSERS', 'add_data_parser', 'add_corpus_parser', 'add_train_parser', 'add_zoo_parser', 'add_align_parser', 'Parser',
+           'user_error', 'main']
 
 # %% ../nbs/10_cli.ipynb #038d2dab
 def _count(s):
@@ -250,8 +250,24 @@ def add_zoo_parser(sub):
     o.add_argument('--prompt', default=''); o.add_argument('--words', type=_count, default=30); o.add_argument('--seed', type=int, default=0)
     o.add_argument('--device'); o.set_defaults(func=_zoo_load)
 
+# %% ../nbs/10_cli.ipynb #f3690af1
+def _align(a):
+    from lmcourse import align as A
+    lex = A.align_bibles(a.src, a.tgt, a.out, top=a.top, iters=a.iters)
+    print(f"{a.out}: the best {a.top} translations of {lex.src.nunique():,} words")
+
+def add_align_parser(sub):
+    "Add the `align` subcommand to the `sub` subparsers"
+    p = sub.add_parser('align', help='a bilingual dictionary from two verse-aligned Bibles (IBM Model 1 with a diagonal prior, both ways)')
+    p.add_argument('src', help='source Bible: a bundled code (en, es, sw, eu, zu) or a CES .xml(.xz) file')
+    p.add_argument('tgt', help='target Bible, the same way')
+    p.add_argument('--out', required=True, help='dictionary to write: tab-separated src, tgt, score, p')
+    p.add_argument('--top', type=_count, default=5, help='translations kept for each source word (default 5)')
+    p.add_argument('--iters', type=_count, default=5, help='EM iterations in each direction (default 5)')
+    p.set_defaults(func=_align)
+
 # %% ../nbs/10_cli.ipynb #b5e3011f
-PARSERS = [add_data_parser, add_corpus_parser, add_train_parser, add_zoo_parser]
+PARSERS = [add_data_parser, add_corpus_parser, add_train_parser, add_zoo_parser, add_align_parser]
 
 class Parser(argparse.ArgumentParser):
     "argparse, with a usage error as one line and exit status 1, as every other error of the command"

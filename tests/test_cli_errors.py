@@ -32,6 +32,7 @@ def setups(d: Path, http):
     (d/'array.jsonl').write_text('[1, 2]\n'); (d/'notext.jsonl').write_text('{"title": "x"}\n')
     (d/'latin1.txt').write_bytes('Habari ya leo\nNg\xf3mbe\n'.encode('latin-1'))
     (d/'seeds.bin').write_bytes(b'\x89PNG\r\n\x1a\n\xff\xfe' + bytes(100))
+    (d/'nov.xml').write_text('<cesDoc><text><body><seg id="x.1" type="verse">hello</seg></body></text></cesDoc>'); (d/'empty.xml').write_text('')
     (d/'torn'/'corpus').mkdir(parents=True); (d/'torn'/'corpus'/'meta.json').write_text('{"train": {"docs": 3')
     http.routes['/loop/en-sw.txt'] = dict(mode='redirect', to='/loop/en-sw.txt')
     zu = ['--corpus', 'bible:zu', '--lang', 'zu', '--out', d/'t', '--home', d/'home']
@@ -55,6 +56,8 @@ def setups(d: Path, http):
         'bogus device': (['train', *zu, '--device', 'bogus', '--epochs', '1'], "device 'bogus' is not a device"),
         'unknown data set': (['data', 'extract', 'nope', d/'x'], "unknown set 'nope'"),
         'crawl delay below 0': (['corpus', 'crawl', 'http://127.0.0.1/', '--delay', '-1'], 'argument --delay: must be 0 or more'),
+        'Bibles sharing no verse': (['align', 'en', d/'nov.xml', '--out', d/'a1.tsv'], 'share 0 verses with words on both sides'),
+        'empty Bible': (['align', 'en', d/'empty.xml', '--out', d/'a2.tsv'], 'empty.xml: file is empty'),
         'language code with a path in train': (['train', '--corpus', 'bible:zu', '--lang', '../zu', '--out', d/'t3'], "language code '../zu' cannot be"),
     } | ({} if lm.torch.cuda.is_available() else {'cuda without a GPU': (['train', *zu, '--device', 'cuda', '--epochs', '1'], 'sees no CUDA GPU')})
 
@@ -66,7 +69,7 @@ def test_every_user_error_is_one_line(tmp_path, http):
         assert rc == 1 and msg in err, f"{name}: exit {rc}, {err!r}"
         assert len(said(err)) == 1 and said(err)[0].startswith('lmcourse ') and 'Traceback' not in err, f"{name}: {err!r}"
         new = {p for p in tmp_path.rglob('*')} - before
-        assert not [p for p in new if '.tmp' in p.name or p.suffix in ('.txt', '.pth')], f"{name} left {new}"
+        assert not [p for p in new if '.tmp' in p.name or p.suffix in ('.txt', '.pth', '.tsv')], f"{name} left {new}"
     assert not (tmp_path/'t'/'model').exists()                       # nothing was trained for a bad option
 
 

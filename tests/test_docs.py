@@ -38,7 +38,7 @@ def test_plots_and_no_raw_errors_or_progress_bars(site):
         assert 'Traceback' not in t and 'it/s]' not in t and 'TqdmWarning' not in t, n
         assert '#| export' not in t and '#| hide' not in t, n
     zoo = (out/'zoo.html').read_text(encoding='utf-8')
-    assert 'class="page current" href="zoo.html"' in zoo and 'href="cli.html">Command line &rarr;' in zoo
+    assert 'class="page current" href="zoo.html"' in zoo and 'href="align.html">The Bible as a Rosetta stone: word alignment &rarr;' in zoo
 
 
 def test_hidden_cells_left_out_and_echo_false_shows_output_only():
