@@ -23,7 +23,7 @@ import argparse, json, os, resource, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 import torch
 from lmcourse.data import write_muse, read_vec
-from lmcourse.freeze import bli
+from lmcourse.retrieval import bli
 from lmcourse.mapping import bible_vectors, vectors_path, course_dict, split_pairs, map_embeddings, write_vec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def run_vecmap(vecmap, src_vec, tgt_vec, mode, train_path, out, seed=0):
 
 def scale(n, dim=300, n_train=5000, n_test=1500, seed=0):
     "Map two synthetic n-word vocabularies (a hidden rotation plus noise), retrieve by CSLS over all n targets"
-    from lmcourse.freeze import retrieve
+    from lmcourse.retrieval import retrieve
     g = torch.Generator().manual_seed(seed)
     X = torch.randn(n, dim, generator=g)
     Z = X @ torch.linalg.qr(torch.randn(dim, dim, generator=g))[0] + 0.5 * torch.randn(n, dim, generator=g)

@@ -76,7 +76,7 @@ def dice_lexicon(bt:Bitext, min_count=1) -> pd.DataFrame:
 
 # %% ../nbs/07_align.ipynb #94a62aed
 def lexicon_precision(lex:pd.DataFrame, pairs, bt:Bitext, ks=(1, 5)) -> dict:
-    "Precision@`ks` of dictionary `lex` on the `pairs` whose two words occur in `bt` and differ, as in `freeze.bli`"
+    "Precision@`ks` of dictionary `lex` on the `pairs` whose two words occur in `bt` and differ, as in `retrieval.bli`"
     sv, tv = {w for s in bt.src for w in s}, {w for s in bt.tgt for w in s}
     gold = {}
     for s, t in pairs:

@@ -10,19 +10,17 @@ import hashlib, json, random, time
 from pathlib import Path
 from .data import lmcourse_home, atomic_write, file_lock
 from .lm import lm_config, new_lm, stream_perplexity, quiet, save_torch, load_torch
-import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F, regex
-from fastai.text.all import awd_lstm_lm_split, TextLearner, CrossEntropyLossFlat, Callback, defaults
+from .retrieval import SPECIAL, is_word, unit, knn_mean, retrieve, bli, neighbours
+import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+from fastai.text.all import awd_lstm_lm_split, TextLearner, CrossEntropyLossFlat, Callback
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['SPECIAL', 'CONDITIONS', 'LRS', 'RUNS_VERSION', 'transplant', 'param_counts', 'freeze_but_embedding', 'frozen_state',
-           'changed', 'ValidCurve', 'transfer_run', 'run_key', 'freeze_experiment', 'runs_table', 'plot_curves',
-           'tokens_to', 'lr_sweep', 'is_word', 'knn_mean', 'retrieve', 'bli', 'neighbours', 'emb', 'bli_table', 'as_kv',
-           'word_benchmarks', 'offset_test']
+__all__ = ['CONDITIONS', 'LRS', 'RUNS_VERSION', 'transplant', 'param_counts', 'freeze_but_embedding', 'frozen_state', 'changed',
+           'ValidCurve', 'transfer_run', 'run_key', 'freeze_experiment', 'runs_table', 'plot_curves', 'tokens_to',
+           'lr_sweep', 'emb', 'bli_table', 'as_kv', 'word_benchmarks', 'offset_test']
 
 # %% ../nbs/04_freeze.ipynb #4ca26e5d
-SPECIAL = set(defaults.text_spec_tok)
-
 def _check_vocab(model, vocab, what):
     n = model[0].encoder.weight.shape[0]
     if len(vocab) != n: raise ValueError(f"{what} has {len(vocab):,} tokens but the model's embedding has {n:,} rows: wrong vocabulary for this model")
@@ -183,55 +181,6 @@ def lr_sweep(src, src_vocab, dls, cfg='tiny', grid=None, epochs=1, seed=0, start
     rows = [dict(cond=c, lr=lr, ppl=transfer_run(c, src, src_vocab, dls, cfg, epochs, lr, seed, every=10**9, start=starts.get(c))['ppl'])
             for c, lrs in tqdm(grid.items(), desc='sweep') for lr in lrs]
     return pd.DataFrame(rows).pivot(index='cond', columns='lr', values='ppl')
-
-# %% ../nbs/04_freeze.ipynb #49b54b81
-_WORD = regex.compile(r"^\p{L}[\p{L}\p{M}'’-]*$")
-def is_word(w) -> bool: return w not in SPECIAL and bool(_WORD.match(w))
-
-def _unit(E): return F.normalize(torch.as_tensor(E).float(), dim=1)
-def _rows(n_q, n_k, bs): return bs or max(1, 2**26 // max(n_k, 1))    # ~256 MB of similarities at a time
-
-@torch.no_grad()
-def knn_mean(Q, K, k=10, bs=None) -> torch.Tensor:
-    "Mean cosine of each row of `Q` to its `k` nearest rows of `K`, computed `bs` rows at a time"
-    Q, K = _unit(Q), _unit(K); bs = _rows(len(Q), len(K), bs)
-    return torch.cat([(Q[i:i+bs] @ K.T).topk(min(k, len(K)), dim=1).values.mean(1) for i in range(0, len(Q), bs)])
-
-@torch.no_grad()
-def retrieve(Q, K, k=10, csls=0, bs=None, pool=None) -> torch.Tensor:
-    "Indices of the `k` rows of `K` nearest each row of `Q` by cosine or, if `csls` > 0, by CSLS over `csls` neighbours"
-    Q, K = _unit(Q), _unit(K); bs = _rows(len(Q), len(K), bs)
-    rk = knn_mean(K, Q if pool is None else pool, csls, bs) if csls else None     # a target's hubness: among all sources, `pool`
-    out = []
-    for i in range(0, len(Q), bs):
-        s = Q[i:i+bs] @ K.T
-        if csls: s = 2*s - knn_mean(Q[i:i+bs], K, csls, bs)[:, None] - rk[None]
-        out.append(s.topk(min(k, len(K)), dim=1).indices)
-    return torch.cat(out)
-
-def bli(src_emb, src_vocab, tgt_emb, tgt_vocab, pairs, ks=(1, 5), csls=0, identical=False, words_only=True) -> dict:
-    "Precision@`ks` translating dictionary `pairs` `(src, tgt)` by nearest `tgt_vocab` word (cosine, or CSLS if `csls`)"
-    s2i = {w: i for i, w in enumerate(src_vocab)}
-    cand = [i for i, w in enumerate(tgt_vocab) if not words_only or is_word(w)]
-    t2c = {tgt_vocab[i]: c for c, i in enumerate(cand)}
-    pairs = [(s, t) for s, t in pairs if identical or s != t]
-    gold = {}
-    for s, t in pairs:
-        if s in s2i and t in t2c: gold.setdefault(s, set()).add(t2c[t])
-    srcs, n_src = sorted(gold), len({s for s, _ in pairs})
-    res = dict(n=len(srcs), coverage=len(srcs) / max(n_src, 1))
-    if not srcs: return {**res, **{f'p@{k}': float('nan') for k in ks}, 'chance@1': float('nan')}
-    src_emb = torch.as_tensor(src_emb)          # CSLS: a target's hubness is measured against every source word, not just the queries
-    top = retrieve(src_emb[[s2i[s] for s in srcs]], torch.as_tensor(tgt_emb)[cand], max(ks), csls, pool=src_emb).tolist()
-    for k in ks: res[f'p@{k}'] = float(np.mean([bool(gold[s] & set(t[:k])) for s, t in zip(srcs, top)]))
-    res['chance@1'] = float(np.mean([len(gold[s]) for s in srcs])) / len(cand)
-    return res
-
-def neighbours(word, src_emb, src_vocab, tgt_emb, tgt_vocab, k=5) -> list[str]:
-    "The `k` words of `tgt_vocab` nearest to `word` of `src_vocab` by cosine"
-    cand = [i for i, w in enumerate(tgt_vocab) if is_word(w)]
-    top = retrieve(torch.as_tensor(src_emb)[[list(src_vocab).index(word)]], torch.as_tensor(tgt_emb)[cand], k)[0]
-    return [tgt_vocab[cand[i]] for i in top]
 
 # %% ../nbs/04_freeze.ipynb #721ef92b
 def emb(model) -> torch.Tensor:

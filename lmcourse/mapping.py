@@ -12,14 +12,15 @@ from collections import Counter
 from pathlib import Path
 import numpy as np, torch
 from tqdm.auto import tqdm
-from .freeze import knn_mean, retrieve, bli, _unit
+from .retrieval import knn_mean, retrieve, bli, unit
 try: import numba
 except ImportError: numba = None           # then dictionary induction runs on torch ops alone, as on a GPU
 
 # %% auto #0
-__all__ = ['MODES', 'write_vec', 'train_vectors', 'vectors_path', 'bible_vectors', 'split_pairs', 'course_dict', 'normalize_emb',
-           'procrustes', 'fit_mapping', 'induce', 'script', 'identical_seed', 'dict_ids', 'unsupervised_seed',
-           'self_learn', 'map_embeddings', 'mapped_rows', 'mapped_transplant', 'mapped_init', 'corpus_vectors']
+__all__ = ['MODES', 'write_vec', 'train_vectors', 'kv_rows', 'vectors_path', 'bible_vectors', 'split_pairs', 'course_dict',
+           'normalize_emb', 'procrustes', 'fit_mapping', 'induce', 'script', 'identical_seed', 'dict_ids',
+           'unsupervised_seed', 'self_learn', 'map_embeddings', 'mapped_rows', 'mapped_transplant', 'mapped_init',
+           'corpus_vectors']
 
 # %% ../nbs/05_crosslingual.ipynb #dbe7ec15
 if numba:
@@ -79,7 +80,7 @@ def train_vectors(sents, kind='word2vec', dim=100, window=5, min_count=3, epochs
     return cls(sents, vector_size=dim, window=window, min_count=min_count, sg=sg, epochs=epochs, workers=workers, seed=seed,
                hashfxn=hashfxn, **kw).wv
 
-def _wv(kv) -> tuple[list[str], torch.Tensor]:
+def kv_rows(kv) -> tuple[list[str], torch.Tensor]:
     "Words and vectors of gensim `KeyedVectors` or a `(words, vectors)` pair"
     if hasattr(kv, 'index_to_key'): return list(kv.index_to_key), torch.tensor(kv.vectors)
     w, v = kv; return list(w), torch.as_tensor(v).float()
@@ -378,15 +379,16 @@ def map_embeddings(X, Z, src_words=None, trg_words=None, mode='supervised', pair
 @torch.no_grad()
 def mapped_rows(Q, K, k=10, temp=0.1, csls=0) -> tuple[torch.Tensor, torch.Tensor]:
     "For each row of `Q`, its `k` nearest rows of `K` (cosine, or CSLS) and softmax weights of their cosines at `temp`"
-    idx, (Qn, Kn) = retrieve(Q, K, k, csls), map(_unit, (Q, K))
+    idx, (Qn, Kn) = retrieve(Q, K, k, csls), map(unit, (Q, K))
     sims = torch.einsum('nd,nkd->nk', Qn, Kn[idx])
     return idx, torch.softmax(sims / temp, dim=1)
 
 def mapped_transplant(model, old_vocab, new_vocab, new_vecs, old_vecs, cfg='tiny', k=10, temp=0.1, seed=0):
     "`transplant` AWD-LSTM LM `model` to `new_vocab`; words with a vector in `new_vecs` start as the mix of their nearest `old_vecs` words' rows"
-    from lmcourse.freeze import transplant, is_word
+    from lmcourse.freeze import transplant
+    from lmcourse.retrieval import is_word
     m = transplant(model, old_vocab, new_vocab, cfg, seed=seed, min_shared=0)
-    (nw, X), (ow, Z) = _wv(new_vecs), _wv(old_vecs)
+    (nw, X), (ow, Z) = kv_rows(new_vecs), kv_rows(old_vecs)
     if X.shape[1] != Z.shape[1]: raise ValueError(f"new_vecs have {X.shape[1]} dimensions, old_vecs {Z.shape[1]}: map them into one space first")
     o2i, n2r, z2r = {w: i for i, w in enumerate(old_vocab)}, {w: i for i, w in enumerate(nw)}, {w: i for i, w in enumerate(ow)}
     olds = [w for w in ow if w in o2i and is_word(w)]                  # English words the LM and the vectors both know
@@ -405,7 +407,7 @@ def mapped_transplant(model, old_vocab, new_vocab, new_vecs, old_vecs, cfg='tiny
 def mapped_init(model, old_vocab, new_vocab, old_kv, new_kv, pairs=None, mode='orthogonal', cfg='tiny', k=10, temp=0.1,
                 seed=0, **kw):
     "Map `new_kv` (language B vectors) onto `old_kv` (language A) in `mode` with `pairs` `(b, a)`, then `mapped_transplant`"
-    (nw, X), (ow, Z) = _wv(new_kv), _wv(old_kv)
+    (nw, X), (ow, Z) = kv_rows(new_kv), kv_rows(old_kv)
     xw, zw, info = map_embeddings(X, Z, nw, ow, mode, pairs=pairs, seed=seed, **kw)
     m = mapped_transplant(model, old_vocab, new_vocab, (nw, xw), (ow, zw), cfg, k, temp, seed)
     m.mapping = info

@@ -17,8 +17,9 @@ from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_s
 from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, load_torch, save_torch, Numericalizer,
                          stream_perplexity, unigram_perplexity, generate, export_lm, load_lm, get_device, hardware,
                          spelling_bits, token_bits, unigram_bits, bits_per_char)
-from .freeze import ValidCurve, LRS, bli, neighbours, emb, is_word
-from .mapping import (course_dict, split_pairs, corpus_vectors, map_embeddings, mapped_transplant, bible_vectors, _wv)
+from .freeze import ValidCurve, LRS, emb
+from .retrieval import bli, neighbours, is_word
+from .mapping import (course_dict, split_pairs, corpus_vectors, map_embeddings, mapped_transplant, bible_vectors, kv_rows)
 import numpy as np, pandas as pd, torch
 from fastai.text.all import awd_lstm_lm_split, TextLearner, CrossEntropyLossFlat, accuracy, Perplexity, Callback
 from fastcore.basics import patch
@@ -230,7 +231,7 @@ def _mapping(b, dls, src_m, src_vocab):
     "Map the new language's vectors onto the English ones and start the LM from them; what a report needs to know"
     tr, te = split_pairs(_dictionary(b.lang, b.dict_path))
     atomic_write(b.work/'dict.json', json.dumps(dict(train=tr, test=te), ensure_ascii=False))
-    (tw, X), (ew, Z) = _wv(read_vectors(b.work/'vectors.vec')), _wv(bible_vectors('en', home=b.home))
+    (tw, X), (ew, Z) = kv_rows(read_vectors(b.work/'vectors.vec')), kv_rows(bible_vectors('en', home=b.home))
     mode, why = _map_mode(tr, tw, ew)
     xw, zw, info = map_embeddings(X, Z, tw, ew, mode, pairs=tr if mode == 'orthogonal' else None, seed=b.seed, device='cpu')
     m = mapped_transplant(src_m, src_vocab, dls.vocab, (tw, xw), (ew, zw), b.cfg, seed=b.seed)
@@ -324,7 +325,7 @@ def _bpc(rows, models, dls, corpus, texts, toks, test) -> dict:
 def _lexicon(work, dls, models, main, src, src_vocab, home):
     "Lexicon induction on the held-out pairs (when there are some both vocabularies know) and English neighbours of frequent words"
     te = [tuple(p) for p in read_json(work/'dict.json')['test']]
-    tw, ew = _wv(read_vectors(work/'vectors.vec'))[0], _wv(bible_vectors('en', home=home))[0]
+    tw, ew = kv_rows(read_vectors(work/'vectors.vec'))[0], kv_rows(bible_vectors('en', home=home))[0]
     mp, both = load_torch(work/'mapped.pth'), set(src_vocab) & set(ew)      # English candidates: known to the LM and the vectors
     ri, ei = [i for i, w in enumerate(src_vocab) if w in both], [i for i, w in enumerate(ew) if w in both]
     R, rv = emb(src)[ri], [src_vocab[i] for i in ri]

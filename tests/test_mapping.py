@@ -1,6 +1,6 @@
 "Cross-lingual mapping: .vec files, Procrustes, induction, self-learning and the unsupervised seed on spaces with a known answer"
 import gzip, pytest, torch
-from lmcourse.freeze import bli
+from lmcourse.retrieval import bli
 from lmcourse.data import read_vec
 from lmcourse.mapping import (write_vec, procrustes, normalize_emb, induce, self_learn, unsupervised_seed, identical_seed,
                               map_embeddings, split_pairs, course_dict, dict_ids, script)
