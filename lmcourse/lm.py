@@ -22,8 +22,8 @@ from tqdm.auto import tqdm
 __all__ = ['SIZES', 'get_device', 'LMStream', 'Numericalizer', 'lm_data', 'lm_config', 'awd_config', 'new_lm', 'lm_learner',
            'save_torch', 'load_torch', 'Checkpoint', 'init_distributed', 'DDP', 'check_in_sync', 'end_distributed',
            'quiet', 'fit_resumable', 'train_lm', 'course_lm', 'unigram_perplexity', 'stream_perplexity',
-           'spelling_bits', 'token_bits', 'unigram_bits', 'bits_per_char', 'text_bpc', 'TimeBudget', 'fit_budget',
-           'detok', 'generate', 'StopAfter', 'hardware', 'export_lm', 'ZooLM', 'load_lm']
+           'spelling_bits', 'token_bits', 'unigram_bits', 'bits_per_char', 'train_spelling', 'text_bpc', 'TimeBudget',
+           'fit_budget', 'detok', 'generate', 'StopAfter', 'hardware', 'export_lm', 'ZooLM', 'load_lm']
 
 # %% ../nbs/03_lm.ipynb #ddb4c062
 SIZES = {
@@ -320,15 +320,20 @@ def bits_per_char(bits, texts, toks, vocab, spell) -> dict:
     "Bits per character of `texts` from the `bits` of their tokens `toks` (after the first), each `xxunk` plus `spell`'s bits for its word"
     known = set(vocab)
     unk = [t for d in toks for t in d if t not in known]
-    tot, spelled, chars = float(bits.double().sum()) + sum(map(spell, unk)), sum(map(spell, unk)), sum(len(t) for t in texts)
+    spelled, chars = sum(map(spell, unk)), sum(len(t) for t in texts)
+    tot = float(bits.double().sum()) + spelled
     if not chars: raise ValueError("no characters to score: the texts are empty")
     n = sum(len(d) for d in toks)
     return dict(bpc=tot / chars, chars=chars, tokens=n, unk_rate=len(unk) / max(n, 1), spelled_share=spelled / max(tot, 1e-9))
 
+def train_spelling(train_texts, tok=None):
+    "`spelling_bits` learned from the word tokens of `train_texts` (fastai's `xx` special tokens left out)"
+    return spelling_bits([t for d in tokenize(train_texts, tok) for t in d if not t.startswith('xx')])
+
 def text_bpc(model, texts, vocab, train_texts, tok=None, sl=64) -> dict:
     "Bits per character of `texts` under `model` (a word or subword LM over `vocab`), unknown words spelled as learned from `train_texts`"
     toks = [d for d in tokenize(texts, tok) if d]
-    num, spell = Numericalizer(vocab), spelling_bits([t for d in tokenize(train_texts, tok) for t in d if not t.startswith('xx')])
+    num, spell = Numericalizer(vocab), train_spelling(train_texts, tok)
     return bits_per_char(token_bits(model, [num(d) for d in toks], sl), texts, toks, vocab, spell)
 
 # %% ../nbs/03_lm.ipynb #80100444

@@ -16,7 +16,7 @@ from .data import (LANGS, lmcourse_home, atomic_write, file_lock, read_muse, rea
 from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_stats
 from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, load_torch, save_torch, Numericalizer,
                          stream_perplexity, unigram_perplexity, generate, export_lm, load_lm, get_device, hardware,
-                         spelling_bits, token_bits, unigram_bits, bits_per_char)
+                         train_spelling, token_bits, unigram_bits, bits_per_char)
 from .freeze import ValidCurve, LRS, emb
 from .retrieval import bli, neighbours, is_word
 from .mapping import (course_dict, split_pairs, corpus_vectors, map_embeddings, mapped_transplant, bible_vectors, kv_rows)
@@ -313,8 +313,8 @@ def _evaluate(st, work, corpus, dls, cfg, main, src, src_vocab, home, seed):
 
 # %% ../nbs/06_zoo.ipynb #16475373
 def _bpc(rows, models, dls, corpus, texts, toks, test) -> dict:
-    "Add each row's bits per character of the test text (notebook 03's `bits_per_char`); the main model's counts"
-    spell = spelling_bits([t for d in tokenize(read_split(corpus, 'train')) for t in d if not t.startswith('xx')])
+    "Add each row's bits per character of the test text (notebook 03's `bits_per_char`); the last row's counts"
+    spell = train_spelling(read_split(corpus, 'train'))
     counts = {}
     for r in rows:
         bits = unigram_bits(dls.train.docs, test, len(dls.vocab)) if r['model'] == 'unigram' else token_bits(models[r['model']], test)
