@@ -13,10 +13,14 @@ from pathlib import Path
 import numpy as np, pandas as pd, numba
 from fastcore.basics import store_attr, patch
 from .data import read_bible, words, atomic_write
+from .corpus import tokenize, normalize, read_split
+from .retrieval import SPECIAL, is_word
+from .transfer import transplant, mix_ids, mix_rows, unigram_bias, token_counts
 
 # %% auto #0
 __all__ = ['Bitext', 'verse_pairs', 'encode', 'lexicon_frame', 'translations', 'dice_lexicon', 'lexicon_precision', 'WordAligner',
-           'symmetrize', 'link_lexicon', 'write_lexicon', 'align_bibles']
+           'symmetrize', 'link_lexicon', 'lm_tokens', 'train_verses', 'aligned_mix', 'aligned_transplant', 'lm_lexicon',
+           'write_lexicon', 'align_bibles']
 
 # %% ../nbs/07_align.ipynb #e3266430
 @dataclass
@@ -247,6 +251,42 @@ def link_lexicon(bt:Bitext, links) -> pd.DataFrame:
     "Translations counted over `links` `(verse, src_pos, tgt_pos)` of `bt`: a pair's score is its number of links"
     c = Counter((bt.src[v][i], bt.tgt[v][j]) for v, i, j in links)
     return lexicon_frame([s for s, _ in c], [t for _, t in c], list(c.values()))
+
+# %% ../nbs/07_align.ipynb #907b1fed
+def lm_tokens(tok=None):
+    "A function: text -> its tokens as an LM sees them (fastai's rules, then `tok`, by default the course's words), `xx` markers left out"
+    return lambda s: [t for t in tokenize([s], tok)[0] if not t.startswith('xx')]
+
+def train_verses(bible, corpus) -> list[str]:
+    "Ids of the verses of `bible` that are not held-out text of the prepared `corpus` (a line of its valid or test split, not of train)"
+    lines = lambda s: {l for d in read_split(corpus, s) for l in d.split('\n')}
+    held = (lines('valid') | lines('test')) - lines('train')
+    ids = [k for k, v in read_bible(bible).items() if normalize(v) not in held]
+    if not ids: raise ValueError(f"every verse of {bible} is valid or test text of {corpus}: nothing is left to align")
+    return ids
+
+def aligned_mix(lex:pd.DataFrame, k=10, min_p=0.05, words_only=True) -> dict:
+    "`{tgt token: {src token: weight}}`: each target token's at most `k` source tokens with >= `min_p` of its aligned counts"
+    lex = lex.assign(w=lex.score / lex.groupby('tgt').score.transform('sum'))
+    lex = lex[(lex.w >= min_p) & ~lex.tgt.isin(SPECIAL)].sort_values(['tgt', 'w'], ascending=[True, False])
+    mix = {t: dict(zip(g.src, g.w)) for t, g in lex.groupby('tgt', sort=False)}
+    if words_only: mix = {t: {s: w for s, w in ws.items() if is_word(s)} if is_word(t) else ws for t, ws in mix.items()}
+    return {t: dict(list(ws.items())[:k]) for t, ws in mix.items() if ws}
+
+# %% ../nbs/07_align.ipynb #0d58a7f4
+def aligned_transplant(model, old_vocab, new_vocab, lex, cfg='tiny', counts=None, k=10, min_p=0.05, start=None, seed=0):
+    "`model` moved to `new_vocab`: aligned tokens start as the mix of their English tokens' rows (`lex`: English `src`), the rest as in `start`"
+    m = start if start is not None else transplant(model, old_vocab, new_vocab, cfg, seed=seed, min_shared=0)
+    mix = aligned_mix(lex, k, min_p)
+    m.aligned = mix_rows(m, model, *mix_ids(mix, old_vocab, new_vocab))
+    if counts is not None: m.bias_line = unigram_bias(m, model, *counts)     # (old, new) token counts: biases from frequencies
+    m.neighbours = {t: list(ws)[:3] for t, ws in mix.items()}
+    return m
+
+def lm_lexicon(src, tgt, corpus, tok=None, **kw) -> pd.DataFrame:
+    "The aligned dictionary of LM tokens from Bible `src` (English) to `tgt`, on the verses of `corpus`'s training split only"
+    bt = verse_pairs(src, tgt, ids=train_verses(tgt, corpus), tok=lm_tokens(tok))
+    return WordAligner(**kw).fit(bt).lexicon(min_score=0.)
 
 # %% ../nbs/07_align.ipynb #8fe3a987
 def write_lexicon(lex:pd.DataFrame, path, top=5) -> Path:

@@ -206,7 +206,7 @@ def _zoo_build(a):
     from lmcourse import zoo as Z
     kw = {k: v for k, v in dict(base_url=a.base_url, date=a.date, max_pages=a.max_pages, limit=a.limit, delay=a.delay).items() if v is not None}
     card = Z.build(a.lang, a.source, a.size, a.method, epochs=a.epochs, name=a.name, zoo=a.zoo, home=a.home, device=a.device,
-                   dict_path=a.dict, seed=a.seed, fresh=a.fresh, **kw)
+                   dict_path=a.dict, seed=a.seed, fresh=a.fresh, init=a.init, parallel=a.parallel, **kw)
     print({k: card[k] for k in ('name', 'lang', 'params', 'valid_perplexity', 'test_perplexity', 'build_seconds')})
 
 def _zoo_list(a):
@@ -232,7 +232,12 @@ def add_zoo_parser(sub):
                    help="bible (bundled, default), wiki (its Wikipedia dump), crawl URL... (polite crawl of seed sites), or a "
                         "prepared folder, .jsonl, .txt or CES Bible .xml file")
     b.add_argument('--size', default='tiny', help='micro, tiny (default), small or paper')
-    b.add_argument('--method', default='mapped', choices=['mapped', 'scratch'], help='transfer from English (default) or train from scratch')
+    b.add_argument('--method', default='transfer', choices=['transfer', 'scratch', 'mapped'],
+                   help="transfer from English (default) or train from scratch ('mapped': transfer with --init mapped)")
+    b.add_argument('--init', choices=['aligned', 'mapped', 'mean', 'random'],
+                   help='how the new tokens start (notebooks 03b, 05, 07): aligned (default when a Bible verse-aligned with the English '
+                        'one is at hand: a bundled language, a CES Bible source, or --parallel), else mapped')
+    b.add_argument('--parallel', help="the language's CES Bible .xml, verse-aligned with the English one, for --init aligned")
     b.add_argument('--epochs', type=_count, help="default: the size's preset"); b.add_argument('--seed', type=int, default=0)
     b.add_argument('--dict', help='MUSE-format English-LANG dictionary for the mapping (default: the bundled ones)')
     b.add_argument('--name', help='model name (default: LANG-SOURCE-SIZE)')

@@ -10,45 +10,16 @@ import hashlib, json, random, time
 from pathlib import Path
 from .data import lmcourse_home, atomic_write, file_lock
 from .lm import lm_config, new_lm, stream_perplexity, quiet, save_torch, load_torch
+from .transfer import transplant
 from .retrieval import SPECIAL, is_word, unit, knn_mean, retrieve, bli, neighbours
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from fastai.text.all import awd_lstm_lm_split, TextLearner, CrossEntropyLossFlat, Callback
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['CONDITIONS', 'LRS', 'RUNS_VERSION', 'transplant', 'param_counts', 'freeze_but_embedding', 'frozen_state', 'changed',
-           'ValidCurve', 'transfer_run', 'run_key', 'freeze_experiment', 'runs_table', 'plot_curves', 'tokens_to',
-           'lr_sweep', 'emb', 'bli_table', 'as_kv', 'word_benchmarks', 'offset_test']
-
-# %% ../nbs/04_freeze.ipynb #4ca26e5d
-def _check_vocab(model, vocab, what):
-    n = model[0].encoder.weight.shape[0]
-    if len(vocab) != n: raise ValueError(f"{what} has {len(vocab):,} tokens but the model's embedding has {n:,} rows: wrong vocabulary for this model")
-
-def transplant(model, old_vocab, new_vocab, cfg='tiny', init='mean', seed=0, min_shared=1) -> nn.Module:
-    "A copy of AWD-LSTM LM `model` (built with `cfg`) for `new_vocab`: shared tokens keep their rows, new ones start at `init`"
-    _check_vocab(model, old_vocab, 'old_vocab')
-    if not len(new_vocab): raise ValueError("the new vocabulary is empty: was the language-B corpus empty?")
-    if init not in ('mean', 'random'): raise ValueError(f"init must be 'mean' or 'random', not {init!r}")
-    o2i = {w: i for i, w in enumerate(old_vocab)}
-    pairs = [(j, o2i[w]) for j, w in enumerate(new_vocab) if w in o2i]
-    real = [new_vocab[j] for j, _ in pairs if new_vocab[j] not in SPECIAL]
-    if len(real) < min_shared:
-        raise ValueError(f"the new vocabulary shares {len(real)} tokens (besides special ones) with the model's, fewer than min_shared={min_shared}: "
-                         "check the model and the language, or pass min_shared=0 to start every word from scratch")
-    cfg = lm_config(cfg)
-    W, b = model[0].encoder.weight.detach(), model[1].decoder.bias.detach()
-    g = torch.Generator().manual_seed(seed)
-    newW = (W.mean(0).repeat(len(new_vocab), 1) if init == 'mean'
-            else (torch.randn(len(new_vocab), W.shape[1], generator=g) * W.std()).to(W))
-    newb = b.mean().repeat(len(new_vocab))
-    if pairs: j, i = map(torch.tensor, zip(*pairs)); newW[j], newb[j] = W[i], b[i]
-    m = new_lm(len(new_vocab), cfg).to(W.device)
-    sd = {k: v for k, v in model.state_dict().items() if not k.startswith(('0.encoder', '1.decoder'))}
-    sd.update({'0.encoder.weight': newW, '0.encoder_dp.emb.weight': newW, '1.decoder.weight': newW, '1.decoder.bias': newb})
-    m.load_state_dict(sd)
-    m.shared, m.vocab = [new_vocab[j] for j, _ in pairs], list(new_vocab)
-    return m
+__all__ = ['CONDITIONS', 'LRS', 'RUNS_VERSION', 'param_counts', 'freeze_but_embedding', 'frozen_state', 'changed', 'ValidCurve',
+           'transfer_run', 'run_key', 'freeze_experiment', 'runs_table', 'plot_curves', 'tokens_to', 'lr_sweep', 'emb',
+           'bli_table', 'as_kv', 'word_benchmarks', 'offset_test']
 
 # %% ../nbs/04_freeze.ipynb #d6c650a8
 def param_counts(model) -> dict:

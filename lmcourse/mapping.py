@@ -12,7 +12,8 @@ from collections import Counter
 from pathlib import Path
 import numpy as np, torch
 from tqdm.auto import tqdm
-from .retrieval import knn_mean, retrieve, bli, unit
+from .retrieval import knn_mean, retrieve, bli, unit, is_word
+from .transfer import transplant, mix_rows
 try: import numba
 except ImportError: numba = None           # then dictionary induction runs on torch ops alone, as on a GPU
 
@@ -385,8 +386,6 @@ def mapped_rows(Q, K, k=10, temp=0.1, csls=0) -> tuple[torch.Tensor, torch.Tenso
 
 def mapped_transplant(model, old_vocab, new_vocab, new_vecs, old_vecs, cfg='tiny', k=10, temp=0.1, seed=0):
     "`transplant` AWD-LSTM LM `model` to `new_vocab`; words with a vector in `new_vecs` start as the mix of their nearest `old_vecs` words' rows"
-    from lmcourse.freeze import transplant
-    from lmcourse.retrieval import is_word
     m = transplant(model, old_vocab, new_vocab, cfg, seed=seed, min_shared=0)
     (nw, X), (ow, Z) = kv_rows(new_vecs), kv_rows(old_vecs)
     if X.shape[1] != Z.shape[1]: raise ValueError(f"new_vecs have {X.shape[1]} dimensions, old_vecs {Z.shape[1]}: map them into one space first")
@@ -396,12 +395,8 @@ def mapped_transplant(model, old_vocab, new_vocab, new_vecs, old_vecs, cfg='tiny
     if not olds or not news: raise ValueError(f"no words to map: {len(olds)} old-vocabulary words have vectors, {len(news)} new ones do")
     idx, wt = mapped_rows(X[[n2r[w] for _, w in news]], Z[[z2r[w] for w in olds]], k, temp)
     rows = torch.tensor([o2i[w] for w in olds])[idx]                   # (new words, k) rows of the old embedding
-    W, b = model[0].encoder.weight.detach().cpu(), model[1].decoder.bias.detach().cpu()
-    j = torch.tensor([j for j, _ in news])
-    with torch.no_grad():
-        E, B = m[0].encoder.weight, m[1].decoder.bias
-        E[j] = torch.einsum('nk,nkd->nd', wt, W[rows]).to(E); B[j] = (wt * b[rows]).sum(1).to(B)   # tied: decoder and dropout embedding too
-    m.mapped = len(news); m.neighbours = {w: [olds[i] for i in r[:3]] for (_, w), r in zip(news, idx.tolist())}
+    m.mapped = mix_rows(m, model, torch.tensor([j for j, _ in news]), rows, wt)      # notebook 03b: each row a mix of English rows
+    m.neighbours = {w: [olds[i] for i in r[:3]] for (_, w), r in zip(news, idx.tolist())}
     return m
 
 def mapped_init(model, old_vocab, new_vocab, old_kv, new_kv, pairs=None, mode='orthogonal', cfg='tiny', k=10, temp=0.1,

@@ -1,5 +1,5 @@
-"""`build` runs every stage of the course for one language (corpus, tokenizer, the English LM, word vectors, mapping,
-transfer training, baselines, evaluation, a report) and publishes the model to a local zoo, each stage cached and
+"""`build` runs every stage of the course for one language (corpus, tokenizer, the English LM, its start in the new
+language from aligned verses or mapped word vectors, transfer training, baselines, evaluation, a report) and publishes the model to a local zoo, each stage cached and
 resumable; `zoo_list` and `zoo_load` read the zoo back, refusing changed or truncated files.
 
 Docs: https://lmcourse.github.io/lmcourse/zoo.html.md"""
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json, os, random, re, shutil, sys, time
 from pathlib import Path
 from types import SimpleNamespace
-from .data import (LANGS, lmcourse_home, atomic_write, file_lock, read_muse, read_vectors, write_vectors, hash_file,
+from .data import (LANGS, lmcourse_home, read_bible, atomic_write, file_lock, read_muse, read_vectors, write_vectors, hash_file,
                            read_json, safe_name, remove_tree, fault_point)
 from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_stats
 from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, load_torch, save_torch, Numericalizer,
@@ -19,15 +19,17 @@ from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, lo
                          train_spelling, token_bits, unigram_bits, bits_per_char)
 from .freeze import ValidCurve, LRS, emb
 from .retrieval import bli, neighbours, is_word
+from .transfer import INITS, transplant, token_counts
 from .mapping import (course_dict, split_pairs, corpus_vectors, map_embeddings, mapped_transplant, bible_vectors, kv_rows)
+from .align import verse_pairs, WordAligner, lexicon_precision, lm_tokens, train_verses, aligned_transplant, write_lexicon
 import numpy as np, pandas as pd, torch
 from fastai.text.all import awd_lstm_lm_split, TextLearner, CrossEntropyLossFlat, accuracy, Perplexity, Callback
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['STAGES', 'METHODS', 'REPRODUCIBLE', 'NAMES', 'Stages', 'CurveLog', 'EpochBar', 'train_stage', 'zoo_path', 'build',
-           'plot_pairs', 'write_report', 'zoo_list', 'zoo_load']
+__all__ = ['STAGES', 'METHODS', 'START_STAGES', 'REPRODUCIBLE', 'NAMES', 'Stages', 'CurveLog', 'EpochBar', 'train_stage',
+           'zoo_path', 'build', 'plot_pairs', 'write_report', 'zoo_list', 'zoo_load']
 
 # %% ../nbs/06_zoo.ipynb #0961bf17
 class Stages:
@@ -110,8 +112,9 @@ def train_stage(model, dls, out, epochs, lr, cfg, seed=0, progress=True, points=
     return learn, store['curve']
 
 # %% ../nbs/06_zoo.ipynb #a755f435
-STAGES = ('corpus', 'stats', 'source', 'vectors', 'map', 'train', 'baseline', 'evaluate', 'report', 'publish')
-METHODS = ('mapped', 'scratch')
+STAGES = ('corpus', 'stats', 'source', 'vectors', 'map', 'align', 'start', 'train', 'baseline', 'evaluate', 'report', 'publish')
+METHODS = ('transfer', 'scratch')
+START_STAGES = dict(aligned=('align',), mapped=('vectors', 'map'), mean=('start',), random=('start',))
 REPRODUCIBLE = ("The same command with the same seed rebuilds these bytes on the same machine with the same versions of "
                 "lmcourse, torch and the same number of torch threads; other CPUs, GPUs or versions may differ in the last "
                 "bits of the weights and so, slightly, in the perplexities.")
@@ -120,22 +123,38 @@ def zoo_path(zoo=None) -> Path:
     "The zoo folder: `zoo`, or `LMCOURSE_HOME/zoo`"
     return Path(zoo or lmcourse_home()/'zoo')
 
-def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw) -> SimpleNamespace:
+def _parallel(lang, src, parallel) -> str | None:
+    "The Bible verse-aligned with the English one for a build: `parallel`, a bundled language's Bible, or a CES Bible source itself"
+    if parallel:
+        if not Path(parallel).is_file(): raise FileNotFoundError(f"{parallel}: no such file (--parallel takes a CES Bible .xml file of the language)")
+        return str(parallel)
+    if src[0] == 'bible' and lang in LANGS.index: return lang
+    return src[0] if re.search(r'\.xml(\.(gz|xz|bz2))?$', src[0], re.I) else None
+
+def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw, init=None, parallel=None) -> SimpleNamespace:
     "Everything a build is made of, its names checked before anything is written"
+    if method == 'mapped': method, init = 'transfer', init or 'mapped'           # the name of `--method` before starts had a choice
     if method not in METHODS: raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if init is not None and init not in INITS: raise ValueError(f"init must be one of {', '.join(INITS)}, not {init!r}")
     if epochs is not None and epochs < 1: raise ValueError(f"epochs must be at least 1, not {epochs}")
     cfg, src = lm_config(size), [str(s) for s in ([source] if isinstance(source, (str, Path)) else source)]
     lang = safe_name(lang, 'language code')
     stem = src[0] if src[0] in ('bible', 'wiki', 'crawl') else re.sub(r"[^\w'+-]+", '_', Path(src[0]).name.split('.')[0]).strip('_')
     name = safe_name(name or f"{lang}-{stem or 'corpus'}-{size}", 'model name')
-    zoo = zoo_path(zoo); mapped = method == 'mapped'
+    zoo = zoo_path(zoo); transfer = method == 'transfer'
+    par = _parallel(lang, src, parallel) if transfer else None
+    init = (init or ('aligned' if par else 'mapped')) if transfer else None
+    if init == 'aligned' and not par:
+        raise ValueError("init 'aligned' needs a Bible verse-aligned with the English one: source 'bible' (a bundled language), a CES Bible "
+                         "as the source, or --parallel FILE.xml; or choose --init mapped")
     epochs = epochs or cfg['epochs']
-    settings = dict(lang=lang, source=src, size=size, method=method, epochs=epochs, seed=seed,
-                    dict=str(dict_path) if dict_path else None, **src_kw)
-    return SimpleNamespace(lang=lang, src=src, size=size, cfg=cfg, method=method, mapped=mapped, main='transfer' if mapped else 'scratch',
-                           epochs=epochs, name=name, zoo=zoo, work=zoo.parent/'builds'/name, home=Path(home or lmcourse_home()),
-                           dev=get_device(device), dict_path=dict_path, seed=seed, progress=progress, src_kw=src_kw, settings=settings,
-                           stages=[s for s in STAGES if mapped or s not in ('source', 'vectors', 'map', 'baseline')])
+    settings = dict(lang=lang, source=src, size=size, method=method, init=init, parallel=par if init == 'aligned' else None, epochs=epochs,
+                    seed=seed, dict=str(dict_path) if dict_path else None, **src_kw)
+    keep = ('corpus', 'stats', 'train', 'evaluate', 'report', 'publish') + (('source', 'baseline') + START_STAGES[init] if transfer else ())
+    return SimpleNamespace(lang=lang, src=src, size=size, cfg=cfg, method=method, transfer=transfer, init=init, parallel=par,
+                           main='transfer' if transfer else 'scratch', epochs=epochs, name=name, zoo=zoo, work=zoo.parent/'builds'/name,
+                           home=Path(home or lmcourse_home()), dev=get_device(device), dict_path=dict_path, seed=seed, progress=progress,
+                           src_kw=src_kw, settings=settings, stages=[s for s in STAGES if s in keep])
 
 # %% ../nbs/06_zoo.ipynb #5fa59f44
 def _get_corpus(b) -> Path:
@@ -210,7 +229,7 @@ def _map_mode(tr, tw, ew) -> tuple[str, str]:
     return 'unsupervised', f'{n} training pairs and {same} identical strings in both vocabularies, too few: unsupervised self-learning'
 
 def _english(b, st, dls, corpus):
-    "Stages source, vectors and map: the English LM, word vectors of the new language, and the LM's mapped start"
+    "Stage source, the English LM, then the stages of the build's start (`START_STAGES`), which write `start.pth`"
     en = None
     def source_lm():
         nonlocal en
@@ -219,6 +238,9 @@ def _english(b, st, dls, corpus):
     st.run('source', source_lm)
     en = en or course_lm('en', b.size, home=b.home, device=b.dev)
     src_m, src_vocab = en.model.cpu().eval(), en.vocab
+    if b.init == 'aligned': st.run('align', lambda: _aligned(b, dls, corpus, en))
+    if b.init in ('mean', 'random'): st.run('start', lambda: _plain_start(b, dls, src_m, src_vocab))
+    if b.init != 'mapped': return src_m, src_vocab
     def vectors():
         kv = corpus_vectors(corpus, min_count=2, seed=b.seed); write_vectors(kv, b.work/'vectors.vec')
         return dict(words=len(kv), english=len(bible_vectors('en', home=b.home)))
@@ -239,8 +261,32 @@ def _mapping(b, dls, src_m, src_vocab):
     return dict(mode=mode, why=why, train_pairs=len(tr), test_pairs=len(te), seed_pairs=info['seed_pairs'], mapped=m.mapped,
                 vocab=len(dls.vocab), neighbours={w: m.neighbours[w] for w in list(m.neighbours)[:10]})
 
+def _aligned(b, dls, corpus, en):
+    "Align the English Bible with the build's parallel one on its training verses; start the LM from the aligned tokens (notebook 07)"
+    src_m, src_vocab = en.model.cpu().eval(), en.vocab
+    bt = verse_pairs('en', b.parallel, ids=train_verses(b.parallel, corpus), tok=lm_tokens())
+    vocab = set(dls.vocab); known = sum(t in vocab for s in bt.tgt for t in s) / max(sum(map(len, bt.tgt)), 1)
+    if known < 0.5: raise ValueError(f"{b.parallel}: only {known:.0%} of its words are in the training vocabulary of {b.lang!r}: a Bible "
+                                     "in another language? (the parallel Bible must be in the language of the corpus)")
+    lex = WordAligner().fit(bt).lexicon(min_score=0.)
+    counts = (token_counts(en.dls.train.docs, len(src_vocab)), token_counts(dls.train.docs, len(dls.vocab)))
+    m = aligned_transplant(src_m, src_vocab, dls.vocab, lex, b.cfg, counts, seed=b.seed)
+    save_torch(m.state_dict(), b.work/'start.pth')
+    write_lexicon(lex[lex.score >= 0.1], b.work/'dictionary.tsv')             # published with the model: English -> the language
+    te = split_pairs(_dictionary(b.lang, b.dict_path))[1]
+    prec = lexicon_precision(lex, [(e, w) for w, e in te], bt) if te else {}
+    words = [w for w in dls.vocab if is_word(w) and w in m.neighbours][:10]
+    return dict(parallel=str(b.parallel), verses=len(bt), verses_total=len(read_bible(b.parallel)), aligned=m.aligned, vocab=len(dls.vocab),
+                test_pairs=len(te), precision=prec, neighbours={w: m.neighbours[w] for w in words})
+
+def _plain_start(b, dls, src_m, src_vocab):
+    "The English LM with the mean of its rows (fastai's `match_embeds`) or random rows for the new tokens"
+    m = transplant(src_m, src_vocab, dls.vocab, b.cfg, init=b.init, seed=b.seed, min_shared=0)
+    save_torch(m.state_dict(), b.work/'start.pth')
+    return dict(shared=len(m.shared), vocab=len(dls.vocab))
+
 def _train(b, dls, kind):
-    "Train the transferred LM (from the mapped start) or the from-scratch one, resumably"
+    "Train the transferred LM (from `start.pth`) or the from-scratch one, resumably"
     if kind == 'transfer': m = _load(b.work/'start.pth', len(dls.vocab), b.cfg)
     else: torch.manual_seed(b.seed); m = new_lm(len(dls.vocab), b.cfg)
     lr = LRS['full'] if kind == 'transfer' else b.cfg['lr']          # notebook 04's rate for transfer; `lmcourse train`'s from scratch
@@ -248,10 +294,10 @@ def _train(b, dls, kind):
     return dict(curve=curve, log=learn.train_log)
 
 # %% ../nbs/06_zoo.ipynb #fa4d41d1
-def build(lang, source='bible', size='tiny', method='mapped', epochs=None, name=None, zoo=None, home=None, device=None,
-          dict_path=None, seed=0, fresh=False, progress=True, **src_kw) -> dict:
+def build(lang, source='bible', size='tiny', method='transfer', epochs=None, name=None, zoo=None, home=None, device=None,
+          dict_path=None, seed=0, fresh=False, progress=True, init=None, parallel=None, **src_kw) -> dict:
     "Build an LM for `lang` from `source`, evaluate it against baselines, write a report and publish it to `zoo`; the card"
-    b = _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw)
+    b = _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw, init, parallel)
     with file_lock(b.work.parent/f'.{b.name}.lock', wait=False, what=f'the build {b.name!r}'):
         st = Stages(b.work, b.settings, fresh, progress, b.stages)
         try: return _build(b, st)
@@ -261,12 +307,12 @@ def _build(b, st) -> dict:
     corpus = Path(st.run('corpus', lambda: dict(path=str(_get_corpus(b))))['path'])
     st.run('stats', lambda: _stage_stats(corpus))
     dls = lm_data(corpus, device=b.dev, **b.cfg)
-    src_m, src_vocab = _english(b, st, dls, corpus) if b.mapped else (None, None)
+    src_m, src_vocab = _english(b, st, dls, corpus) if b.transfer else (None, None)
     st.run('train', lambda: _train(b, dls, b.main))
-    if b.mapped: st.run('baseline', lambda: _train(b, dls, 'scratch'))
-    st.run('evaluate', lambda: _evaluate(st, b.work, corpus, dls, b.cfg, b.main, src_m, src_vocab, b.home, b.seed))
-    embs = (lambda: (emb(_load(b.work/b.main/'checkpoint.pth', len(dls.vocab), b.cfg, 'model')), dls.vocab, emb(src_m), src_vocab)) if b.mapped else None
-    st.run('report', lambda: write_report(st, b.work, b.name, b.lang, b.main, embs))
+    if b.transfer: st.run('baseline', lambda: _train(b, dls, 'scratch'))
+    st.run('evaluate', lambda: _evaluate(st, b.work, corpus, dls, b.cfg, b.main, src_m, src_vocab, b.home, b.seed, b.init))
+    embs = (lambda: (emb(_load(b.work/b.main/'checkpoint.pth', len(dls.vocab), b.cfg, 'model')), dls.vocab, emb(src_m), src_vocab)) if b.init == 'mapped' else None
+    st.run('report', lambda: write_report(st, b.work, b.name, b.lang, b.main, embs, b.init))
     st.run('publish', lambda: _publish(st, b, dls, corpus))
     card = read_json(b.zoo/b.name/'card.json')
     if b.progress: print(f"report: {b.zoo/b.name/'report.md'}")
@@ -278,23 +324,24 @@ def _publish(st, b, dls, corpus):
     m = _load(b.work/b.main/'checkpoint.pth', len(dls.vocab), b.cfg, 'model')
     ev, ns = st['evaluate'], SimpleNamespace(model=m, lm_cfg=b.cfg, train_log=st['train']['log'], vocab=dls.vocab, dls=dls, corpus=corpus)
     ppl = {r['model']: r for r in ev['ppl']}
-    card = dict(method=b.method, source=b.src, size_name=b.size, valid_perplexity=ppl[b.main]['valid'], test_perplexity=ppl[b.main]['test'],
+    card = dict(method=b.method, init=b.init, source=b.src, size_name=b.size, valid_perplexity=ppl[b.main]['valid'], test_perplexity=ppl[b.main]['test'],
                 test_bpc=ppl[b.main].get('test_bpc'), test_unk_rate=ev.get('test_unk_rate'),
                 baselines={k: dict(valid=v['valid'], test=v['test'], test_bpc=v.get('test_bpc')) for k, v in ppl.items() if k != b.main},
                 bli=ev.get('bli', []), report='report.md', reproducible=REPRODUCIBLE,
                 build_seconds=round(sum(d['seconds'] for d in st.state['done'].values()), 1), settings=b.settings)
-    if b.mapped: card['source_model'] = st['source']['name']
+    if b.transfer: card['source_model'] = st['source']['name']
+    if b.init == 'aligned': card['alignment'] = {k: v for k, v in st['align'].items() if k not in ('neighbours', 'seconds')}
     b.zoo.mkdir(parents=True, exist_ok=True)
     with file_lock(b.zoo/'.index.lock'):
-        p = export_lm(ns, b.zoo/b.name, b.lang, b.name, files=sorted((b.work/'report').iterdir()), **card)
+        p = export_lm(ns, b.zoo/b.name, b.lang, b.name, files=sorted((b.work/'report').iterdir()) + [p for p in [b.work/'dictionary.tsv'] if p.exists()], **card)
         idx = _read_index(b.zoo); idx[b.name] = _entry(p); _write_index(b.zoo, idx)
     return dict(path=str(p))
 
 # %% ../nbs/06_zoo.ipynb #2ae4eae2
-NAMES = dict(unigram='unigram (add-one)', start='English LM, mapped embedding rows, before training',
-             scratch='same LM from scratch (as `lmcourse train`)', transfer='English LM moved by mapped embeddings, fine-tuned')
+NAMES = dict(unigram='unigram (add-one)', start='English LM, {init} start, before training',
+             scratch='same LM from scratch (as `lmcourse train`)', transfer='English LM from the {init} start, fine-tuned')
 
-def _evaluate(st, work, corpus, dls, cfg, main, src, src_vocab, home, seed):
+def _evaluate(st, work, corpus, dls, cfg, main, src, src_vocab, home, seed, init=None):
     "Perplexities of every model on valid and test, a sample, and (mapped builds) lexicon induction and neighbours"
     n, test = len(dls.vocab), _ids(corpus, 'test', dls.vocab)
     texts = read_split(corpus, 'test'); toks = [d for d in tokenize(texts) if d]
@@ -309,7 +356,7 @@ def _evaluate(st, work, corpus, dls, cfg, main, src, src_vocab, home, seed):
     res = dict(ppl=rows, test_tokens=sum(len(d) for d in test), test_chars=chars.get('chars'), test_unk_rate=chars.get('unk_rate'),
                spelled_share=chars.get('spelled_share'), prompt=prompt,
                sample=generate(models[main], dls.vocab, prompt, n_words=40, seed=seed))
-    return res if src is None else {**res, **_lexicon(work, dls, models, main, src, src_vocab, home)}
+    return {**res, **_lexicon(work, dls, models, main, src, src_vocab, home)} if init == 'mapped' else res
 
 # %% ../nbs/06_zoo.ipynb #16475373
 def _bpc(rows, models, dls, corpus, texts, toks, test) -> dict:
@@ -382,8 +429,21 @@ def _lexicon_md(m, ev, lname) -> list[str]:
     return L + ["\nNearest English words of frequent words in the final LM's embedding:\n\n",
                 _md([dict(w=w, n=', '.join(v)) for w, v in ev['neighbours'].items()], dict(w=lname, n='English neighbours'))]
 
+def _aligned_md(a, lname) -> list[str]:
+    "The report's section on the aligned start: the verses aligned, the dictionary's held-out precision, the English tokens words start from"
+    p = a.get('precision') or {}
+    L = ["\n## The new language's tokens in English\n\n",
+         f"Word alignment (notebook 07) of the English Bible with `{Path(a['parallel']).name}` on the {a['verses']:,} verses of the "
+         f"training split (of {a['verses_total']:,}; no valid or test verse): {a['aligned']:,} of {a['vocab']:,} tokens started from "
+         "the rows of the English tokens they are aligned to, each decoder bias from the token's own frequency. ",
+         f"The dictionary read off the alignment (`dictionary.tsv`) gives the held-out translation of {p['n']} test words with "
+         f"precision@1 {p['p@1']:.3f} and precision@5 {p['p@5']:.3f}.\n" if p.get('n') else
+         "Dictionary precision: not measured (no held-out dictionary pair occurs in both Bibles; give a dictionary with `--dict`).\n"]
+    return L + ["\nThe English tokens frequent words start from, largest weight first:\n\n",
+                _md([dict(w=w, n=', '.join(v)) for w, v in a['neighbours'].items()], dict(w=lname, n='English tokens'))]
+
 # %% ../nbs/06_zoo.ipynb #6aacd005
-def write_report(st, work, name, lang, main, embs=None):
+def write_report(st, work, name, lang, main, embs=None, init=None):
     "Write `report.md`, `curves.png` and (given `embs()` -> `(E, vocab, R, rvocab)`) `embedding.png` of build `st` into `work/report`"
     import matplotlib; import matplotlib.pyplot as plt
     out, tmp = work/'report', work/'.report.tmp'
@@ -400,19 +460,20 @@ def write_report(st, work, name, lang, main, embs=None):
     ax.figure.savefig(tmp/'curves.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
     L = [f"# {name}: a {lname} language model\n\n",
          f"Built by lmcourse with `lmcourse zoo build --lang {lang} --source {' '.join(s['source'])} --size {s['size']}"
-         f"{' --method scratch' if s['method'] == 'scratch' else ''}` on {hardware()}, "
+         f"{' --method scratch' if s['method'] == 'scratch' else f' --init {init}' if init else ''}` on {hardware()}, "
          f"{sum(d['seconds'] for d in st.state['done'].values() if isinstance(d, dict)) / 60:.1f} min of stages.\n",
          "\n## Corpus\n\n", _md([dict(split=k, **v) for k, v in stats['splits'].items()], dict(split='split', docs='documents', lines='lines', chars='characters')),
          f"\nTraining split: {stats['tokens']:,} tokens, {stats['types']:,} types, {stats['hapax']:.1%} of types seen once; "
          f"validation tokens outside the training vocabulary: {stats['oov']:.1%}. Test split: {ev['test_tokens']:,} tokens.\n",
          f"\n## Perplexity and bits per character ({s['epochs']} epochs of the `{s['size']}` AWD-LSTM)\n\n",
-         _md([dict(r, name=NAMES[r['model']]) for r in ev['ppl']], dict(name='model', valid='valid ppl', test='test ppl', test_bpc='test bits/char'),
+         _md([dict(r, name=NAMES[r['model']].format(init=init)) for r in ev['ppl']], dict(name='model', valid='valid ppl', test='test ppl', test_bpc='test bits/char'),
              dict(valid='{:.1f}', test='{:.1f}', test_bpc='{:.3f}')),
          *([f"\nBits per character of the {ev['test_chars']:,} characters of the test text: every token's bits, plus, for the "
             f"{ev['test_unk_rate']:.1%} of test tokens that are `xxunk`, the bits to spell the word letter by letter (a character "
             f"unigram of the training text; {ev['spelled_share']:.1%} of the last model's bits). Compare languages and tokenizers by "
             "bits per character; perplexity only within this vocabulary.\n"] if ev.get('test_chars') else []),
          "\n![validation perplexity against tokens trained on](curves.png)\n"]
+    if 'align' in st.state['done']: L += _aligned_md(st['align'], lname)
     if 'neighbours' in ev:
         L += _lexicon_md(st['map'], ev, lname)
         if embs and ev['pairs']:

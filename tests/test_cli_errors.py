@@ -58,6 +58,9 @@ def setups(d: Path, http):
         'crawl delay below 0': (['corpus', 'crawl', 'http://127.0.0.1/', '--delay', '-1'], 'argument --delay: must be 0 or more'),
         'Bibles sharing no verse': (['align', 'en', d/'nov.xml', '--out', d/'a1.tsv'], 'share 0 verses with words on both sides'),
         'empty Bible': (['align', 'en', d/'empty.xml', '--out', d/'a2.tsv'], 'empty.xml: file is empty'),
+        'parallel Bible missing': (['zoo', 'build', '--lang', 'sw', '--parallel', d/'nothere.xml', '--home', d/'home'], 'nothere.xml: no such file'),
+        'aligned start with no Bible': (['zoo', 'build', '--lang', 'xx', '--source', d/'array.jsonl', '--init', 'aligned', '--home', d/'home'],
+                                        "init 'aligned' needs a Bible verse-aligned with the English one"),
         'language code with a path in train': (['train', '--corpus', 'bible:zu', '--lang', '../zu', '--out', d/'t3'], "language code '../zu' cannot be"),
     } | ({} if lm.torch.cuda.is_available() else {'cuda without a GPU': (['train', *zu, '--device', 'cuda', '--epochs', '1'], 'sees no CUDA GPU')})
 

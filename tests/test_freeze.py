@@ -4,7 +4,8 @@ import pytest, torch
 from fastai.text.all import AWD_LSTM, get_language_model, make_vocab, TextLearner, CrossEntropyLossFlat, DataLoaders
 from lmcourse.corpus import bible_docs, tokenize
 from lmcourse.lm import lm_config, awd_config, LMStream, Numericalizer
-from lmcourse.freeze import transplant, freeze_but_embedding, frozen_state, changed, param_counts, transfer_run
+from lmcourse.transfer import transplant
+from lmcourse.freeze import freeze_but_embedding, frozen_state, changed, param_counts, transfer_run
 from lmcourse.retrieval import bli, retrieve, SPECIAL
 
 CFG = lm_config('tiny', emb_sz=16, n_hid=32)

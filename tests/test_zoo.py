@@ -12,7 +12,7 @@ import torch
 from lmcourse import zoo as Z, data as D, lm
 from lmcourse.corpus import bible_docs
 
-STAGES = list(Z.STAGES)
+STAGES = [s for s in Z.STAGES if s not in Z.START_STAGES['aligned'] + Z.START_STAGES['mean']]   # a text source: the mapped start
 
 
 def build_args(m, zoo, *extra, name='sw-test', source=None):
@@ -156,7 +156,8 @@ def test_a_bible_in_another_script_with_no_dictionary(micro, built, tmp_path, lm
     verses = {k: v.translate(greek) for k, v in D.read_bible('sw').items() if k.rsplit('.', 1)[0] in chapters}
     src = tmp_path/"Kigiriki'-NT.xml"; src.write_text(ces(verses), encoding='utf-8')
     zoo = built[0]                                     # the reference home: its English micro LM is trained already
-    r = lmc('zoo', 'build', '--lang', 'xx', '--source', src, '--size', 'micro', '--epochs', '1', '--zoo', zoo, '--home', zoo.parent)
+    r = lmc('zoo', 'build', '--lang', 'xx', '--source', src, '--size', 'micro', '--epochs', '1', '--zoo', zoo, '--home', zoo.parent,
+            '--init', 'mapped')
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     name = "xx-Kigiriki'-NT-micro"                # the file's name, apostrophes and all
     card = json.loads((zoo/name/'card.json').read_text(encoding='utf-8'))
@@ -166,6 +167,33 @@ def test_a_bible_in_another_script_with_no_dictionary(micro, built, tmp_path, lm
     md = (zoo/name/'report.md').read_text(encoding='utf-8')
     assert 'Mapping: unsupervised' in md and 'Lexicon induction: not measured' in md and card['bli'] == []
     assert card['test_perplexity'] < card['baselines']['unigram']['test']
+
+
+def test_a_bible_source_starts_from_its_alignment(micro, built, tmp_path, lmc):
+    """A CES Bible as the source is its own parallel text: the default start is the aligned one, from the training
+    chapters' verses only; the report and card say how it was aligned, and the dictionary is published with the model.
+    A parallel Bible in another language than the corpus is refused in one line."""
+    chapters = {c for c, _ in bible_docs('sw')[:40]}
+    src = tmp_path/'sw-nt.xml'
+    src.write_text(ces({k: v for k, v in D.read_bible('sw').items() if k.rsplit('.', 1)[0] in chapters}), encoding='utf-8')
+    zoo = built[0]
+    r = lmc('zoo', 'build', '--lang', 'sw', '--source', src, '--size', 'micro', '--epochs', '1', '--zoo', zoo, '--home', zoo.parent,
+            '--name', 'sw-aligned')
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    assert '] align' in r.stdout and '] map' not in r.stdout and '] vectors' not in r.stdout
+    card = json.loads((zoo/'sw-aligned'/'card.json').read_text(encoding='utf-8'))
+    a = card['alignment']
+    assert card['init'] == 'aligned' and card['method'] == 'transfer' and 0 < a['verses'] < a['verses_total']   # held-out verses left out
+    assert a['aligned'] > 0.5 * a['vocab'] and 'dictionary.tsv' in card['files']
+    md = (zoo/'sw-aligned'/'report.md').read_text(encoding='utf-8')
+    assert '--init aligned' in md and "## The new language's tokens in English" in md and 'aligned start' in md
+    assert card['test_perplexity'] < card['baselines']['unigram']['test']
+    r = lmc('zoo', 'build', '--lang', 'sw', '--source', micro.sw, '--size', 'micro', '--epochs', '1', '--zoo', zoo, '--home', zoo.parent,
+            '--name', 'sw-wrong', '--parallel', D.bible_path('zu'))
+    assert r.returncode == 1 and 'a Bible in another language' in r.stderr.strip().splitlines()[-1] and 'Traceback' not in r.stderr, r.stderr[-2000:]
+    assert not (zoo/'sw-wrong').exists()
+    r = lmc('zoo', 'build', '--lang', 'sw', '--source', micro.sw, '--size', 'micro', '--zoo', zoo, '--home', zoo.parent, '--init', 'aligned')
+    assert r.returncode == 1 and "init 'aligned' needs a Bible" in r.stderr, r.stderr[-2000:]
 
 
 def test_build_from_a_wikipedia_dump_over_http(http, tmp_path, lmc):

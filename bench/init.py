@@ -1,0 +1,95 @@
+"""Starting an LM in a new language from the English one: scratch, mean, random, mapped and aligned starts at equal budget.
+
+For each language L (bundled Bibles): the English Bible LM of notebook 03 (`course_lm('en', size)`) is moved to L's
+word vocabulary and fine-tuned on L's training split for --epochs at notebook 04's learning rate, every start the
+same budget, data and seeds (`freeze.freeze_experiment`):
+
+- scratch: a new AWD-LSTM, no English at all (as `lmcourse train`);
+- mean: shared tokens keep their rows, new ones the mean (fastai's `match_embeds`; notebook 04's `full`);
+- random: new rows Gaussian noise of the English rows' spread;
+- mapped: notebook 05's start, rows mixed from nearest English words after Procrustes on the Swadesh/FreeDict train pairs;
+- aligned: notebook 07's start, rows mixed from the English tokens each token is aligned to in the training verses,
+  biases from the token's frequency (`align.aligned_transplant`).
+
+With --frozen (Swahili by default) the mean, mapped and aligned starts are also trained with the body frozen
+(embedding and decoder bias only: notebook 04's question). Each run records its validation perplexity curve
+(every --every batches) and its final bits per character of the test split (`lm.text_bpc`: every token, `xxunk`
+spelled); within one language every run shares one vocabulary, so the curve's perplexity orders runs as bits per
+character would. `tokens_to_scratch`: tokens the mean curve of a start needs to reach scratch's final validation
+perplexity.
+
+    python bench/init.py [--langs sw eu zu] [--seeds 0 1 2] [--epochs 1] [--out bench/init.json]
+"""
+import argparse, datetime, json, os, platform, sys, time
+from pathlib import Path
+import numpy as np, pandas as pd, torch
+from lmcourse.data import torch_threads
+from lmcourse.corpus import course_corpus, read_split
+from lmcourse.lm import course_lm, lm_data, text_bpc
+from lmcourse.transfer import transplant, token_counts
+from lmcourse.freeze import freeze_experiment, tokens_to, LRS
+from lmcourse.mapping import mapped_init, bible_vectors, corpus_vectors, split_pairs, course_dict
+from lmcourse.align import lm_lexicon, aligned_transplant
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def machine():
+    model = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
+    return f"{model}, {len(os.sched_getaffinity(0))} cores available, torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def language(lang, en, size, seeds, epochs, every, frozen):
+    src, src_vocab, cfg = en.model.cpu().eval(), en.vocab, en.lm_cfg
+    corpus = course_corpus(lang); dls = lm_data(corpus, **cfg)
+    t = time.perf_counter(); lex = lm_lexicon('en', lang, corpus); align_s = time.perf_counter() - t
+    counts = (token_counts(en.dls.train.docs, len(src_vocab)), token_counts(dls.train.docs, len(dls.vocab)))
+    kv_en, kv = bible_vectors('en'), corpus_vectors(corpus, min_count=2)
+    train = split_pairs([(s, e) for e, s in course_dict('en', lang)])[0]          # (L word, English word), notebook 05's split
+    starts = dict(random=lambda s: transplant(src, src_vocab, dls.vocab, cfg, init='random', seed=s),
+                  mapped=lambda s: mapped_init(src, src_vocab, dls.vocab, kv_en, kv, train, device='cpu', seed=s),
+                  aligned=lambda s: aligned_transplant(src, src_vocab, dls.vocab, lex, cfg, counts, seed=s))
+    conds = ['scratch', 'full', 'random', 'mapped', 'aligned']
+    if frozen:
+        starts.update(frozen_mapped=starts['mapped'], frozen_aligned=starts['aligned'])
+        conds += ['frozen_en', 'frozen_mapped', 'frozen_aligned']
+    lrs = {c: LRS['frozen_en'] if c.startswith('frozen') else LRS['full'] for c in conds}
+    curves, runs, models = freeze_experiment(src, src_vocab, dls, cfg, conds, seeds, epochs, lrs, every, starts, cache=False)
+    test, train_texts = read_split(corpus, 'test'), read_split(corpus, 'train')
+    runs['test_bpc'] = [text_bpc(models[r.cond, r.seed], test, dls.vocab, train_texts)['bpc'] for r in runs.itertuples()]
+    runs['start_ppl'] = [curves[(curves.cond == r.cond) & (curves.seed == r.seed)].ppl.iloc[0] for r in runs.itertuples()]
+    runs.insert(0, 'lang', lang); curves.insert(0, 'lang', lang)
+    final = runs.groupby('cond').ppl.mean()
+    reach = {c: tokens_to(curves, final[c]).to_dict() for c in ('scratch', 'mapped')}
+    info = dict(lang=lang, vocab=len(dls.vocab), train_tokens=int(sum(len(d) for d in dls.train.docs)), lexicon_pairs=len(lex),
+                align_seconds=round(align_s, 1), aligned_tokens=int(getattr(models['aligned', seeds[0]], 'aligned', 0)),
+                tokens_to_scratch=reach['scratch'], tokens_to_mapped=reach['mapped'])
+    return curves, runs.drop(columns=['model'], errors='ignore'), info
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--langs', nargs='+', default=['sw', 'eu', 'zu'])
+    ap.add_argument('--frozen', nargs='*', default=['sw'], help='languages that also get the frozen-body runs')
+    ap.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    ap.add_argument('--epochs', type=int, default=1)
+    ap.add_argument('--every', type=int, default=5)
+    ap.add_argument('--size', default='tiny')
+    ap.add_argument('--out', type=Path, default=ROOT/'bench'/'init.json')
+    a = ap.parse_args()
+    torch_threads()
+    t0 = time.perf_counter()
+    en = course_lm('en', a.size)
+    out = dict(command=' '.join(['python bench/init.py', *sys.argv[1:]]), machine=machine(), date=datetime.date.today().isoformat(),
+               size=a.size, epochs=a.epochs, seeds=a.seeds, languages=[], runs=[], curves=[])
+    for lang in a.langs:
+        curves, runs, info = language(lang, en, a.size, tuple(a.seeds), a.epochs, a.every, lang in a.frozen)
+        out['languages'].append(info); out['runs'] += runs.to_dict('records'); out['curves'] += curves.to_dict('records')
+        print(runs.groupby('cond')[['ppl', 'test_bpc', 'start_ppl']].agg(['mean', 'std']).round(3).to_string(), flush=True)
+        print(json.dumps(info), flush=True)
+        out['seconds'] = round(time.perf_counter() - t0, 1)
+        a.out.write_text(json.dumps(out, indent=1) + '\n')                 # after each language: a kill keeps what is done
+    print(f'wrote {a.out} in {out["seconds"] / 60:.1f} min')
+
+
+if __name__ == '__main__': main()
