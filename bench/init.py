@@ -22,11 +22,11 @@ perplexity.
 """
 import argparse, datetime, json, os, platform, sys, time
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import torch
 from lmcourse.data import torch_threads
 from lmcourse.corpus import course_corpus, read_split
-from lmcourse.lm import course_lm, lm_data, text_bpc
-from lmcourse.transfer import transplant, token_counts
+from lmcourse.lm import course_lm, lm_data, text_bpc, token_counts
+from lmcourse.transfer import transplant
 from lmcourse.freeze import freeze_experiment, tokens_to, LRS
 from lmcourse.mapping import mapped_init, bible_vectors, corpus_vectors, split_pairs, course_dict
 from lmcourse.align import lm_lexicon, aligned_transplant
@@ -39,7 +39,7 @@ def machine():
     return f"{model}, {len(os.sched_getaffinity(0))} cores available, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
-def language(lang, en, size, seeds, epochs, every, frozen):
+def language(lang, en, seeds, epochs, every, frozen):
     src, src_vocab, cfg = en.model.cpu().eval(), en.vocab, en.lm_cfg
     corpus = course_corpus(lang); dls = lm_data(corpus, **cfg)
     t = time.perf_counter(); lex = lm_lexicon('en', lang, corpus); align_s = time.perf_counter() - t
@@ -83,7 +83,7 @@ def main():
     out = dict(command=' '.join(['python bench/init.py', *sys.argv[1:]]), machine=machine(), date=datetime.date.today().isoformat(),
                size=a.size, epochs=a.epochs, seeds=a.seeds, languages=[], runs=[], curves=[])
     for lang in a.langs:
-        curves, runs, info = language(lang, en, a.size, tuple(a.seeds), a.epochs, a.every, lang in a.frozen)
+        curves, runs, info = language(lang, en, tuple(a.seeds), a.epochs, a.every, lang in a.frozen)
         out['languages'].append(info); out['runs'] += runs.to_dict('records'); out['curves'] += curves.to_dict('records')
         print(runs.groupby('cond')[['ppl', 'test_bpc', 'start_ppl']].agg(['mean', 'std']).round(3).to_string(), flush=True)
         print(json.dumps(info), flush=True)

@@ -15,12 +15,12 @@ from fastcore.basics import store_attr, patch
 from .data import read_bible, words, atomic_write
 from .corpus import tokenize, normalize, read_split
 from .retrieval import SPECIAL, is_word
-from .transfer import transplant, mix_ids, mix_rows, unigram_bias, token_counts
+from .transfer import transplant, mix_ids, mix_rows, unigram_bias
 
 # %% auto #0
 __all__ = ['Bitext', 'verse_pairs', 'encode', 'lexicon_frame', 'translations', 'dice_lexicon', 'lexicon_precision', 'WordAligner',
-           'symmetrize', 'link_lexicon', 'lm_tokens', 'train_verses', 'aligned_mix', 'aligned_transplant', 'lm_lexicon',
-           'write_lexicon', 'align_bibles']
+           'symmetrize', 'link_lexicon', 'lm_tokens', 'train_verses', 'aligned_mix', 'aligned_transplant', 'lm_bitext',
+           'lm_lexicon', 'write_lexicon', 'align_bibles']
 
 # %% ../nbs/07_align.ipynb #e3266430
 @dataclass
@@ -283,10 +283,13 @@ def aligned_transplant(model, old_vocab, new_vocab, lex, cfg='tiny', counts=None
     m.neighbours = {t: list(ws)[:3] for t, ws in mix.items()}
     return m
 
+def lm_bitext(src, tgt, corpus, tok=None) -> Bitext:
+    "The verse pairs of Bibles `src` (English) and `tgt` as LMs tokenize them, leaving out `corpus`'s valid and test verses"
+    return verse_pairs(src, tgt, ids=train_verses(tgt, corpus), tok=lm_tokens(tok))
+
 def lm_lexicon(src, tgt, corpus, tok=None, **kw) -> pd.DataFrame:
     "The aligned dictionary of LM tokens from Bible `src` (English) to `tgt`, on the verses of `corpus`'s training split only"
-    bt = verse_pairs(src, tgt, ids=train_verses(tgt, corpus), tok=lm_tokens(tok))
-    return WordAligner(**kw).fit(bt).lexicon(min_score=0.)
+    return WordAligner(**kw).fit(lm_bitext(src, tgt, corpus, tok)).lexicon(min_score=0.)
 
 # %% ../nbs/07_align.ipynb #8fe3a987
 def write_lexicon(lex:pd.DataFrame, path, top=5) -> Path:

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['SIZES', 'get_device', 'LMStream', 'Numericalizer', 'lm_data', 'lm_config', 'awd_config', 'new_lm', 'lm_learner',
            'save_torch', 'load_torch', 'Checkpoint', 'init_distributed', 'DDP', 'check_in_sync', 'end_distributed',
-           'quiet', 'fit_resumable', 'train_lm', 'course_lm', 'unigram_perplexity', 'stream_perplexity',
+           'quiet', 'fit_resumable', 'train_lm', 'course_lm', 'token_counts', 'unigram_perplexity', 'stream_perplexity',
            'spelling_bits', 'token_bits', 'unigram_bits', 'bits_per_char', 'train_spelling', 'text_bpc', 'TimeBudget',
            'fit_budget', 'detok', 'generate', 'StopAfter', 'hardware', 'export_lm', 'ZooLM', 'load_lm']
 
@@ -273,9 +273,13 @@ def course_lm(lang='en', size='tiny', nt=False, home=None, progress=False, **kwa
     with file_lock(out/'.lock'): return train_lm(course_corpus(lang, nt, home), out, size, progress=progress, **kwargs)
 
 # %% ../nbs/03_lm.ipynb #cc96d0e9
+def token_counts(docs, n_vocab) -> torch.Tensor:
+    "How often each of `n_vocab` ids occurs in `docs` (id tensors), plus one: add-one counts"
+    return torch.bincount(torch.cat(list(docs)), minlength=n_vocab).double() + 1
+
 def unigram_perplexity(dls) -> float:
     "Perplexity on `dls.valid` of the add-one unigram model of `dls.train`: the no-context baseline"
-    c = torch.bincount(torch.cat(dls.train.docs), minlength=len(dls.vocab)).double() + 1
+    c = token_counts(dls.train.docs, len(dls.vocab))
     logp, v = (c / c.sum()).log(), torch.cat(dls.valid.docs)
     return math.exp(-logp[v].mean().item())
 
@@ -312,7 +316,7 @@ def token_bits(model, docs, sl=64) -> torch.Tensor:
 
 def unigram_bits(train_docs, docs, n_vocab) -> torch.Tensor:
     "Bits of every token of `docs` but the first under the add-one unigram model of `train_docs` (the same tokens `token_bits` scores)"
-    c = torch.bincount(torch.cat(list(train_docs)), minlength=n_vocab).double() + 1
+    c = token_counts(train_docs, n_vocab)
     return -(c / c.sum()).log2()[torch.cat(list(docs))[1:]].float()
 
 # %% ../nbs/03_lm.ipynb #41d100cd

@@ -12,7 +12,7 @@ from .lm import lm_config, new_lm
 from .retrieval import SPECIAL
 
 # %% auto #0
-__all__ = ['INITS', 'check_vocab', 'transplant', 'mix_ids', 'mix_rows', 'token_counts', 'unigram_bias']
+__all__ = ['INITS', 'check_vocab', 'transplant', 'mix_ids', 'mix_rows', 'unigram_bias']
 
 # %% ../nbs/03b_transfer.ipynb #4c411ac5
 INITS = ('mean', 'random', 'mapped', 'aligned')
@@ -66,10 +66,6 @@ def mix_rows(m, model, j, rows, wt) -> int:
     return len(j)
 
 # %% ../nbs/03b_transfer.ipynb #cbd3de69
-def token_counts(docs, n_vocab) -> torch.Tensor:
-    "How often each of `n_vocab` ids occurs in `docs` (id tensors), plus one"
-    return torch.bincount(torch.cat(list(docs)), minlength=n_vocab).double() + 1
-
 @torch.no_grad()
 def unigram_bias(m, model, old_counts, new_counts) -> tuple[float, float]:
     "Set `m`'s decoder bias to `a log f + c`, `f` the frequencies `new_counts`, `(a, c)` fitted to `model`'s bias against `old_counts`"

@@ -16,12 +16,12 @@ from .data import (LANGS, lmcourse_home, read_bible, atomic_write, file_lock, re
 from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_stats
 from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, load_torch, save_torch, Numericalizer,
                          stream_perplexity, unigram_perplexity, generate, export_lm, load_lm, get_device, hardware,
-                         train_spelling, token_bits, unigram_bits, bits_per_char)
+                         train_spelling, token_bits, unigram_bits, bits_per_char, token_counts)
 from .freeze import ValidCurve, LRS, emb
 from .retrieval import bli, neighbours, is_word
-from .transfer import INITS, transplant, token_counts
+from .transfer import INITS, transplant
 from .mapping import (course_dict, split_pairs, corpus_vectors, map_embeddings, mapped_transplant, bible_vectors, kv_rows)
-from .align import verse_pairs, WordAligner, lexicon_precision, lm_tokens, train_verses, aligned_transplant, write_lexicon
+from .align import WordAligner, lexicon_precision, lm_bitext, aligned_transplant, write_lexicon
 import numpy as np, pandas as pd, torch
 from fastai.text.all import awd_lstm_lm_split, TextLearner, CrossEntropyLossFlat, accuracy, Perplexity, Callback
 from fastcore.basics import patch
@@ -264,7 +264,7 @@ def _mapping(b, dls, src_m, src_vocab):
 def _aligned(b, dls, corpus, en):
     "Align the English Bible with the build's parallel one on its training verses; start the LM from the aligned tokens (notebook 07)"
     src_m, src_vocab = en.model.cpu().eval(), en.vocab
-    bt = verse_pairs('en', b.parallel, ids=train_verses(b.parallel, corpus), tok=lm_tokens())
+    bt = lm_bitext('en', b.parallel, corpus)
     vocab = set(dls.vocab); known = sum(t in vocab for s in bt.tgt for t in s) / max(sum(map(len, bt.tgt)), 1)
     if known < 0.5: raise ValueError(f"{b.parallel}: only {known:.0%} of its words are in the training vocabulary of {b.lang!r}: a Bible "
                                      "in another language? (the parallel Bible must be in the language of the corpus)")

@@ -5,8 +5,8 @@ import pandas as pd, pytest, torch
 from fastai.text.all import AWD_LSTM, get_language_model, make_vocab
 from lmcourse.corpus import bible_docs, tokenize, prepare_corpus, read_split, normalize
 from lmcourse.data import read_bible
-from lmcourse.lm import lm_config, awd_config
-from lmcourse.transfer import transplant, mix_ids, mix_rows, unigram_bias, token_counts
+from lmcourse.lm import lm_config, awd_config, token_counts
+from lmcourse.transfer import transplant, mix_ids, mix_rows, unigram_bias
 from lmcourse.align import aligned_mix, aligned_transplant, train_verses, lm_lexicon
 
 CFG = lm_config('tiny', emb_sz=16, n_hid=32)
