@@ -1,7 +1,8 @@
 """Starting an LM in a new language from the English one: scratch, mean, random, mapped and aligned starts at equal budget.
 
 For each language L (bundled Bibles): the English Bible LM of notebook 03 (`course_lm('en', size)`) is moved to L's
-word vocabulary and fine-tuned on L's training split for --epochs at notebook 04's learning rate, every start the
+vocabulary (--tok word: the course's words; sp: sentencepiece pieces of the training split, `lm.spm_vocab_for`'s
+size, aligned to English words) and fine-tuned on L's training split for --epochs at notebook 04's learning rate, every start the
 same budget, data and seeds (`freeze.freeze_experiment`):
 
 - scratch: a new AWD-LSTM, no English at all (as `lmcourse train`);
@@ -18,7 +19,7 @@ spelled); within one language every run shares one vocabulary, so the curve's pe
 character would. `tokens_to_scratch`: tokens the mean curve of a start needs to reach scratch's final validation
 perplexity.
 
-    python bench/init.py [--langs sw eu zu] [--seeds 0 1 2] [--epochs 1] [--out bench/init.json]
+    python bench/init.py [--tok word|sp] [--langs sw eu zu] [--seeds 0 1 2] [--epochs 1] [--out bench/init.json or init_sp.json]
 """
 import argparse, datetime, json, os, platform, sys, time
 from pathlib import Path
@@ -39,10 +40,10 @@ def machine():
     return f"{model}, {len(os.sched_getaffinity(0))} cores available, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
-def language(lang, en, seeds, epochs, every, frozen):
+def language(lang, en, seeds, epochs, every, frozen, tok='word'):
     src, src_vocab, cfg = en.model.cpu().eval(), en.vocab, en.lm_cfg
-    corpus = course_corpus(lang); dls = lm_data(corpus, **cfg)
-    t = time.perf_counter(); lex = lm_lexicon('en', lang, corpus); align_s = time.perf_counter() - t
+    corpus = course_corpus(lang); dls = lm_data(corpus, tok=tok, **cfg)
+    t = time.perf_counter(); lex = lm_lexicon('en', lang, corpus, tok=dls.tokenizer); align_s = time.perf_counter() - t
     counts = (token_counts(en.dls.train.docs, len(src_vocab)), token_counts(dls.train.docs, len(dls.vocab)))
     kv_en, kv = bible_vectors('en'), corpus_vectors(corpus, min_count=2)
     train = split_pairs([(s, e) for e, s in course_dict('en', lang)])[0]          # (L word, English word), notebook 05's split
@@ -56,12 +57,12 @@ def language(lang, en, seeds, epochs, every, frozen):
     lrs = {c: LRS['frozen_en'] if c.startswith('frozen') else LRS['full'] for c in conds}
     curves, runs, models = freeze_experiment(src, src_vocab, dls, cfg, conds, seeds, epochs, lrs, every, starts, cache=False)
     test, train_texts = read_split(corpus, 'test'), read_split(corpus, 'train')
-    runs['test_bpc'] = [text_bpc(models[r.cond, r.seed], test, dls.vocab, train_texts)['bpc'] for r in runs.itertuples()]
+    runs['test_bpc'] = [text_bpc(models[r.cond, r.seed], test, dls.vocab, train_texts, tok=dls.tokenizer)['bpc'] for r in runs.itertuples()]
     runs['start_ppl'] = [curves[(curves.cond == r.cond) & (curves.seed == r.seed)].ppl.iloc[0] for r in runs.itertuples()]
     runs.insert(0, 'lang', lang); curves.insert(0, 'lang', lang)
     final = runs.groupby('cond').ppl.mean()
     reach = {c: tokens_to(curves, final[c]).to_dict() for c in ('scratch', 'mapped')}
-    info = dict(lang=lang, vocab=len(dls.vocab), train_tokens=int(sum(len(d) for d in dls.train.docs)), lexicon_pairs=len(lex),
+    info = dict(lang=lang, tok=tok, vocab=len(dls.vocab), train_tokens=int(sum(len(d) for d in dls.train.docs)), lexicon_pairs=len(lex),
                 align_seconds=round(align_s, 1), aligned_tokens=int(getattr(models['aligned', seeds[0]], 'aligned', 0)),
                 tokens_to_scratch=reach['scratch'], tokens_to_mapped=reach['mapped'])
     return curves, runs.drop(columns=['model'], errors='ignore'), info
@@ -75,15 +76,17 @@ def main():
     ap.add_argument('--epochs', type=int, default=1)
     ap.add_argument('--every', type=int, default=5)
     ap.add_argument('--size', default='tiny')
-    ap.add_argument('--out', type=Path, default=ROOT/'bench'/'init.json')
+    ap.add_argument('--tok', default='word', choices=['word', 'sp'])
+    ap.add_argument('--out', type=Path)
     a = ap.parse_args()
+    a.out = a.out or ROOT/'bench'/('init.json' if a.tok == 'word' else f'init_{a.tok}.json')
     torch_threads()
     t0 = time.perf_counter()
     en = course_lm('en', a.size)
     out = dict(command=' '.join(['python bench/init.py', *sys.argv[1:]]), machine=machine(), date=datetime.date.today().isoformat(),
-               size=a.size, epochs=a.epochs, seeds=a.seeds, languages=[], runs=[], curves=[])
+               size=a.size, tok=a.tok, epochs=a.epochs, seeds=a.seeds, languages=[], runs=[], curves=[])
     for lang in a.langs:
-        curves, runs, info = language(lang, en, tuple(a.seeds), a.epochs, a.every, lang in a.frozen)
+        curves, runs, info = language(lang, en, tuple(a.seeds), a.epochs, a.every, lang in a.frozen, a.tok)
         out['languages'].append(info); out['runs'] += runs.to_dict('records'); out['curves'] += curves.to_dict('records')
         print(runs.groupby('cond')[['ppl', 'test_bpc', 'start_ppl']].agg(['mean', 'std']).round(3).to_string(), flush=True)
         print(json.dumps(info), flush=True)

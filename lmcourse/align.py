@@ -32,11 +32,11 @@ class Bitext:
     def __len__(self): return len(self.ids)
     def __repr__(self): return f"Bitext({len(self)} verses, {sum(map(len, self.src)):,} + {sum(map(len, self.tgt)):,} tokens)"
 
-def verse_pairs(src, tgt, ids=None, tok=words, min_verses=10) -> Bitext:
-    "Tokens (`tok`) of the verses Bibles `src` and `tgt` (codes or CES files) share, only `ids` if given"
+def verse_pairs(src, tgt, ids=None, tok=words, min_verses=10, tgt_tok=None) -> Bitext:
+    "Tokens (`tok`; `tgt_tok` for `tgt` if given) of the verses Bibles `src` and `tgt` (codes or CES files) share, only `ids` if given"
     a, b = read_bible(src), read_bible(tgt)
     keep = a.keys() & b.keys() if ids is None else a.keys() & b.keys() & set(ids)
-    pairs = [(k, tok(a[k]), tok(b[k])) for k in a if k in keep]
+    pairs = [(k, tok(a[k]), (tgt_tok or tok)(b[k])) for k in a if k in keep]
     pairs = [p for p in pairs if p[1] and p[2]]
     if len(pairs) < min_verses:
         raise ValueError(f"{src} and {tgt} share {len(pairs)} verses with words on both sides"
@@ -270,7 +270,8 @@ def aligned_mix(lex:pd.DataFrame, k=10, min_p=0.05, words_only=True) -> dict:
     lex = lex.assign(w=lex.score / lex.groupby('tgt').score.transform('sum'))
     lex = lex[(lex.w >= min_p) & ~lex.tgt.isin(SPECIAL)].sort_values(['tgt', 'w'], ascending=[True, False])
     mix = {t: dict(zip(g.src, g.w)) for t, g in lex.groupby('tgt', sort=False)}
-    if words_only: mix = {t: {s: w for s, w in ws.items() if is_word(s)} if is_word(t) else ws for t, ws in mix.items()}
+    if words_only: mix = {t: {s: w for s, w in ws.items() if is_word(s)} if is_word(t.removeprefix('▁')) else ws
+               for t, ws in mix.items()}          # '▁neno', a subword vocabulary's word-initial piece, is a word too
     return {t: dict(list(ws.items())[:k]) for t, ws in mix.items() if ws}
 
 # %% ../nbs/07_align.ipynb #0d58a7f4
@@ -283,13 +284,13 @@ def aligned_transplant(model, old_vocab, new_vocab, lex, cfg='tiny', counts=None
     m.neighbours = {t: list(ws)[:3] for t, ws in mix.items()}
     return m
 
-def lm_bitext(src, tgt, corpus, tok=None) -> Bitext:
-    "The verse pairs of Bibles `src` (English) and `tgt` as LMs tokenize them, leaving out `corpus`'s valid and test verses"
-    return verse_pairs(src, tgt, ids=train_verses(tgt, corpus), tok=lm_tokens(tok))
+def lm_bitext(src, tgt, corpus, tok=None, src_tok=None) -> Bitext:
+    "The verse pairs of Bibles `src` (English, tokenized by `src_tok`) and `tgt` (by `tok`) as their LMs see them, without `corpus`'s valid and test verses"
+    return verse_pairs(src, tgt, ids=train_verses(tgt, corpus), tok=lm_tokens(src_tok), tgt_tok=lm_tokens(tok))
 
-def lm_lexicon(src, tgt, corpus, tok=None, **kw) -> pd.DataFrame:
+def lm_lexicon(src, tgt, corpus, tok=None, src_tok=None, **kw) -> pd.DataFrame:
     "The aligned dictionary of LM tokens from Bible `src` (English) to `tgt`, on the verses of `corpus`'s training split only"
-    return WordAligner(**kw).fit(lm_bitext(src, tgt, corpus, tok)).lexicon(min_score=0.)
+    return WordAligner(**kw).fit(lm_bitext(src, tgt, corpus, tok, src_tok)).lexicon(min_score=0.)
 
 # %% ../nbs/07_align.ipynb #8fe3a987
 def write_lexicon(lex:pd.DataFrame, path, top=5) -> Path:

@@ -194,7 +194,7 @@ def add_train_parser(sub):
     p.add_argument('--lang', required=True, type=_name('language code'), help='language code, recorded in the model card')
     p.add_argument('--size', default='tiny', help='micro, tiny (default), small or paper'); p.add_argument('--epochs', type=_count)
     p.add_argument('--out', required=True, help='folder for the checkpoint and the exported model')
-    p.add_argument('--tok', default='word', choices=['word', 'subword']); p.add_argument('--lr', type=_positive)
+    p.add_argument('--tok', default='word', choices=['word', 'subword', 'sp']); p.add_argument('--lr', type=_positive)
     p.add_argument('--bs', type=_count); p.add_argument('--max-vocab', type=_count)
     p.add_argument('--device', help='cuda, cuda:1, mps or cpu (default: the best available)')
     p.add_argument('--fresh', action='store_true', help='ignore an existing checkpoint and start again')
@@ -206,7 +206,8 @@ def _zoo_build(a):
     from lmcourse import zoo as Z
     kw = {k: v for k, v in dict(base_url=a.base_url, date=a.date, max_pages=a.max_pages, limit=a.limit, delay=a.delay).items() if v is not None}
     card = Z.build(a.lang, a.source, a.size, a.method, epochs=a.epochs, name=a.name, zoo=a.zoo, home=a.home, device=a.device,
-                   dict_path=a.dict, seed=a.seed, fresh=a.fresh, init=a.init, parallel=a.parallel, **kw)
+                   dict_path=a.dict, seed=a.seed, fresh=a.fresh, init=a.init, parallel=a.parallel,
+                   tok=a.tok, vocab=a.vocab, **kw)
     print({k: card[k] for k in ('name', 'lang', 'params', 'valid_perplexity', 'test_perplexity', 'build_seconds')})
 
 def _zoo_list(a):
@@ -237,10 +238,15 @@ def add_zoo_parser(sub):
     b.add_argument('--init', choices=['aligned', 'mapped', 'mean', 'random'],
                    help='how the new tokens start (notebooks 03b, 05, 07): aligned (default when a Bible verse-aligned with the English '
                         'one is at hand: a bundled language, a CES Bible source, or --parallel), else mapped')
-    b.add_argument('--parallel', help="the language's CES Bible .xml, verse-aligned with the English one, for --init aligned")
+    b.add_argument('--parallel', help="the language's Bible, verse-aligned with the English one, for --init aligned: CES .xml, or "
+                                           ".tsv lines 'verse id<TAB>text' (ids b.MAT.1.1 or MAT 1:1)")
+    b.add_argument('--tok', choices=['sp', 'word'], help="the LM's tokens: sp, sentencepiece pieces trained on the training split (default), "
+                                                        "or word, the course's words (a closed vocabulary with xxunk)")
+    b.add_argument('--vocab', type=_count, help='sentencepiece pieces for --tok sp (default: one per 200 characters of training text, '
+                                                "rounded to thousands, at most the size's vocabulary)")
     b.add_argument('--epochs', type=_count, help="default: the size's preset"); b.add_argument('--seed', type=int, default=0)
     b.add_argument('--dict', help='MUSE-format English-LANG dictionary for the mapping (default: the bundled ones)')
-    b.add_argument('--name', help='model name (default: LANG-SOURCE-SIZE)')
+    b.add_argument('--name', help='model name (default: LANG-SOURCE-SIZE, -word added for --tok word)')
     b.add_argument('--zoo', help='zoo folder (default: $LMCOURSE_HOME/zoo; builds go next to it)'); b.add_argument('--home', help='cache directory')
     b.add_argument('--device', help='cuda, cuda:1, mps or cpu (default: the best available)')
     b.add_argument('--fresh', action='store_true', help="start the build again instead of continuing it (deletes only this build's folder)")

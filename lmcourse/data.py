@@ -11,20 +11,20 @@ import xml.etree.ElementTree as ET
 from itertools import islice
 from pathlib import Path
 from collections import Counter
-import numpy as np, pandas as pd, requests
+import numpy as np, pandas as pd, regex, requests
 from tqdm import tqdm
 # fastai scripts a few functions with `torch.jit.script` on import, which torch >= 2.14 answers with a FutureWarning on
 # every command; lmcourse modules import this one before fastai, so the warning is filtered once, here
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script(_method)?` is deprecated')
 
 # %% auto #0
-__all__ = ['ASSETS', 'LANGS', 'BUNDLED', 'WIKI_BASE', 'FASTTEXT_BASE', 'MUSE_BASE', 'WIKITEXT_BASE', 'lmcourse_home',
-           'torch_threads', 'open_bytes', 'read_bytes', 'read_text', 'read_json', 'safe_name', 'inside', 'remove_tree',
-           'fault_point', 'writing', 'atomic_write', 'Busy', 'file_lock', 'bible_path', 'read_bible', 'bible_pairs',
-           'wikitext_path', 'read_wikitext', 'read_swadesh', 'swadesh_pairs', 'dictd_b64', 'freedict_path',
-           'read_dictd', 'dictd_pairs', 'read_muse', 'write_muse', 'vec_header', 'read_vec', 'read_vectors',
-           'write_vectors', 'bundled', 'words', 'corpus_stats', 'DownloadError', 'hash_file', 'download',
-           'get_wiki_dump', 'get_fasttext', 'get_muse_dict', 'get_wikitext']
+__all__ = ['ASSETS', 'LANGS', 'WORD', 'BUNDLED', 'WIKI_BASE', 'FASTTEXT_BASE', 'MUSE_BASE', 'WIKITEXT_BASE', 'lmcourse_home',
+           'torch_threads', 'lang_name', 'open_bytes', 'read_bytes', 'read_text', 'read_json', 'safe_name', 'inside',
+           'remove_tree', 'fault_point', 'writing', 'atomic_write', 'Busy', 'file_lock', 'bible_path', 'read_bible',
+           'read_verse_tsv', 'bible_pairs', 'wikitext_path', 'read_wikitext', 'read_swadesh', 'swadesh_pairs',
+           'is_word', 'dictd_b64', 'freedict_path', 'read_dictd', 'dictd_pairs', 'read_muse', 'write_muse',
+           'vec_header', 'read_vec', 'read_vectors', 'write_vectors', 'bundled', 'words', 'corpus_stats',
+           'DownloadError', 'hash_file', 'download', 'get_wiki_dump', 'get_fasttext', 'get_muse_dict', 'get_wikitext']
 
 # %% ../nbs/00_data.ipynb #9f3be320
 ASSETS = Path(__file__).parent/'assets' if '__file__' in globals() else Path('../lmcourse/assets').resolve()
@@ -56,6 +56,14 @@ def _lang(lang):
     for k in LANGS.index:
         if lang in (k, LANGS.loc[k, 'iso3']): return k, LANGS.loc[k]
     raise ValueError(f"No bundled data for language {lang!r}; bundled: {', '.join(LANGS.index)}")
+
+def lang_name(code) -> str:
+    "The English name of language `code`: the bundled one, else the `langcodes` package's (any BCP 47 / ISO 639 code), else the code"
+    if code in LANGS.index: return LANGS.name[code]
+    import langcodes
+    try: l = langcodes.Language.get(code)
+    except (ValueError, LookupError): return code
+    return l.display_name() if l.is_valid() and l.language else code
 
 # %% ../nbs/00_data.ipynb #5173eb4e
 def open_bytes(path) -> io.BufferedIOBase:
@@ -161,8 +169,9 @@ def bible_path(lang) -> Path:
     return ASSETS/'bible'/(_lang(lang)[1].bible + '.xz')
 
 def read_bible(src) -> dict[str, str]:
-    "Verses of a CES Bible XML file (or bundled language code) as `{verse_id: text}`, whitespace normalised"
+    "Verses of a CES Bible XML file, a two-column `.tsv` (`read_verse_tsv`) or a bundled language code, as `{verse_id: text}`"
     path = Path(src) if Path(src).suffix or os.sep in str(src) else bible_path(src)
+    if re.search(r'\.tsv(\.(gz|xz|bz2))?$', path.name, re.I): return read_verse_tsv(path)
     verses = {}
     try:
         with open_bytes(path) as f:
@@ -177,6 +186,22 @@ def read_bible(src) -> dict[str, str]:
     except (EOFError, lzma.LZMAError, gzip.BadGzipFile, zlib.error) as e:
         raise ValueError(f"{path}: corrupt or truncated compressed file after {len(verses)} verses ({e})") from e
     if not verses: raise ValueError(f"{path}: no <seg type=\"verse\"> elements: not a CES Bible file?")
+    return verses
+
+# %% ../nbs/00_data.ipynb #24df5849
+_VREF = re.compile(r'^([1-3]?[A-Z]{2,3}) (\d+):(\d+)$')
+
+def read_verse_tsv(path) -> dict[str, str]:
+    "Verses of a file of `verse id<TAB>text` lines (ids `b.MAT.1.1` or eBible's `MAT 1:1`) as `{CES id: text}`; blank texts skipped"
+    verses = {}
+    for n, line in enumerate(read_text(path).splitlines(), 1):
+        if not line.strip(): continue
+        vid, tab, txt = line.partition('\t')
+        m = _VREF.match(vid.strip())
+        if not tab or not (m or vid.startswith('b.')):
+            raise ValueError(f"{path}, line {n}: expected 'verse id<TAB>text' (ids like b.MAT.1.1 or MAT 1:1), got {line[:60]!r}")
+        if txt := ' '.join(txt.split()): verses['b.{}.{}.{}'.format(*m.groups()) if m else vid.strip()] = txt
+    if not verses: raise ValueError(f"{path}: no verse has any text")
     return verses
 
 # %% ../nbs/00_data.ipynb #200f0613
@@ -221,13 +246,15 @@ def read_swadesh(lang) -> list[list[str]]:
 
 def swadesh_pairs(src, tgt, single_words=True) -> list[tuple[str, str]]:
     "Translation pairs `(src_word, tgt_word)` for each concept and each alternative; `single_words` drops phrases"
-    ok = lambda w: not single_words or _is_word(w)
+    ok = lambda w: not single_words or is_word(w)
     out = [(x, y) for a, b in zip(read_swadesh(src), read_swadesh(tgt)) for x in a for y in b if ok(x) and ok(y)]
     return list(dict.fromkeys(out))
 
-def _is_word(w):
-    "A single word: letters, with inner hyphens or apostrophes (drops phrases and PanLex artefacts like `5i5i`)"
-    return all(p.isalpha() for p in re.split(r"(?<=.)[-'’](?=.)", w))
+WORD = regex.compile(r"^\p{L}[\p{L}\p{M}]*(?:[-'’][\p{L}\p{M}]+)*$")
+
+def is_word(w) -> bool:
+    "The course's one rule for a word, in any script: letters and their marks, inner hyphens or apostrophes (no phrase, digit or `5i5i`)"
+    return bool(WORD.match(w))
 
 # %% ../nbs/00_data.ipynb #d88e9625
 _B64 = {c: i for i, c in enumerate('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')}
@@ -276,7 +303,7 @@ def dictd_pairs(path, single_words=True) -> list[tuple[str, str]]:
             line = re.sub(r'^\s*\d+\.\s*', '', line)
             for t in re.split(r'[,;]', line):
                 t = re.sub(r'\(.*?\)', '', t).strip()
-                if t and (not single_words or (_is_word(t) and _is_word(head))): out.append((head, t))
+                if t and (not single_words or (is_word(t) and is_word(head))): out.append((head, t))
     return list(dict.fromkeys(out))
 
 # %% ../nbs/00_data.ipynb #f82d9807

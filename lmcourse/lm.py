@@ -19,11 +19,12 @@ from collections import Counter
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['SIZES', 'get_device', 'LMStream', 'Numericalizer', 'lm_data', 'lm_config', 'awd_config', 'new_lm', 'lm_learner',
-           'save_torch', 'load_torch', 'Checkpoint', 'init_distributed', 'DDP', 'check_in_sync', 'end_distributed',
-           'quiet', 'fit_resumable', 'train_lm', 'course_lm', 'token_counts', 'unigram_perplexity', 'stream_perplexity',
-           'spelling_bits', 'token_bits', 'unigram_bits', 'bits_per_char', 'train_spelling', 'text_bpc', 'TimeBudget',
-           'fit_budget', 'detok', 'generate', 'StopAfter', 'hardware', 'export_lm', 'ZooLM', 'load_lm']
+__all__ = ['SIZES', 'SPM_CHARS', 'get_device', 'LMStream', 'spm_vocab_for', 'subword_tokenizer', 'Numericalizer', 'lm_data',
+           'lm_config', 'awd_config', 'new_lm', 'lm_learner', 'save_torch', 'load_torch', 'Checkpoint',
+           'init_distributed', 'DDP', 'check_in_sync', 'end_distributed', 'quiet', 'fit_resumable', 'train_lm',
+           'course_lm', 'token_counts', 'unigram_perplexity', 'stream_perplexity', 'spelling_bits', 'token_bits',
+           'unigram_bits', 'bits_per_char', 'train_spelling', 'text_bpc', 'TimeBudget', 'fit_budget', 'detok',
+           'generate', 'StopAfter', 'hardware', 'export_lm', 'ZooLM', 'load_lm']
 
 # %% ../nbs/03_lm.ipynb #ddb4c062
 SIZES = {
@@ -32,6 +33,7 @@ SIZES = {
     'small': dict(emb_sz=200, n_hid=512,  n_layers=2, bs=64, sl=70, max_vocab=16_000, drop_mult=0.3, lr=5e-3, epochs=8),
     'paper': dict(emb_sz=400, n_hid=1152, n_layers=3, bs=80, sl=70, max_vocab=60_000, drop_mult=1.0, lr=3e-3, epochs=30),
 }
+SPM_CHARS = 200      # characters of training text per sentencepiece piece: the default subword vocabulary (`spm_vocab_for`)
 
 def _mps(): return bool(getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available())
 
@@ -74,6 +76,23 @@ class LMStream:
         for i in range(0, self.bl, self.sl):
             yield x[:, i:i+self.sl].to(self.device), y[:, i:i+self.sl].to(self.device)
 
+# %% ../nbs/03_lm.ipynb #58ce53e7
+def spm_vocab_for(train_texts, max_vocab=30_000) -> int:
+    "A sentencepiece vocabulary size for `train_texts`: one piece per SPM_CHARS characters, rounded to thousands, 1,000 to `max_vocab`"
+    return int(min(max_vocab, max(1000, round(sum(map(len, train_texts)) / SPM_CHARS, -3))))
+
+def subword_tokenizer(corpus, train_texts, spm_vocab=None, max_vocab=30_000) -> SubwordTokenizer:
+    "`corpus`'s sentencepiece model of `spm_vocab` pieces (default `spm_vocab_for`), trained on `train_texts` once and kept in the folder"
+    n = spm_vocab or spm_vocab_for(train_texts, max_vocab)
+    model = Path(corpus)/f'spm{n}.model'
+    if model.exists(): return SubwordTokenizer(model)
+    sp = SubwordTokenizer.train(train_texts, model, vocab_sz=n)
+    if spm_vocab and len(sp) < 0.95 * spm_vocab:         # sentencepiece makes fewer pieces than asked when the text has no more
+        model.unlink(missing_ok=True)
+        raise ValueError(f"{corpus}: its training text allows {len(sp):,} sentencepiece pieces, fewer than the {spm_vocab:,} asked: "
+                         "choose a smaller vocabulary")
+    return sp
+
 # %% ../nbs/03_lm.ipynb #83d3a756
 class Numericalizer:
     "Token <-> id mapping of a vocabulary list, unknown tokens to `xxunk` (id 0)"
@@ -81,32 +100,31 @@ class Numericalizer:
     def __call__(self, toks): return torch.tensor([self.o2i.get(t, 0) for t in toks], dtype=torch.long)
     def decode(self, ids): return [self.vocab[i] for i in ids]
 
-def lm_data(corpus, tok='word', bs=64, sl=70, max_vocab=30_000, min_freq=2, spm_vocab=8000, device=None,
+def lm_data(corpus, tok='word', bs=64, sl=70, max_vocab=30_000, min_freq=2, spm_vocab=None, device=None,
             rank=None, world=None, seed=0, **kwargs) -> DataLoaders:
     "Train and valid `LMStream`s of a prepared `corpus` folder, with `vocab`, `tok` and `timing` attached"
     rank = rank_distrib() if rank is None else rank; world = max(num_distrib(), 1) if world is None else world
-    corpus, timing = Path(corpus), {}
+    corpus, timing, tok = Path(corpus), {}, 'subword' if tok == 'sp' else tok
     texts = {s: read_split(corpus, s) for s in ('train', 'valid')}
     if not texts['train'] or not texts['valid']: raise ValueError(f"{corpus}: the train and valid splits must not be empty")
     t = time.perf_counter()
     if tok == 'subword':
-        model = corpus/f'spm{spm_vocab}.model'
-        sp = SubwordTokenizer(model) if model.exists() else SubwordTokenizer.train(texts['train'], model, vocab_sz=spm_vocab)
-        timing['spm_train_s'] = time.perf_counter() - t
-        tokr, t = sp, time.perf_counter()
+        tokr = subword_tokenizer(corpus, texts['train'], spm_vocab, max_vocab)
+        timing['spm_train_s'], t = time.perf_counter() - t, time.perf_counter()
     elif tok == 'word': tokr = None
-    else: raise ValueError(f"tok must be 'word' or 'subword', not {tok!r}")
+    else: raise ValueError(f"tok must be 'word' or 'subword' ('sp'), not {tok!r}")
     toks = {s: tokenize(v, tokr) for s, v in texts.items()}
     n = sum(len(d) for d in toks['train']) + sum(len(d) for d in toks['valid'])
     timing['tokenize_s_per_M'] = (time.perf_counter() - t) / n * 1e6
-    vocab = make_vocab(Counter(w for d in toks['train'] for w in d), min_freq=min_freq, max_vocab=max_vocab)
+    c = Counter(w for d in toks['train'] for w in d)      # every piece of a sentencepiece model is in its vocabulary
+    vocab = make_vocab(c, min_freq=min_freq, max_vocab=max_vocab) if tokr is None else make_vocab(c, min_freq=1, max_vocab=len(tokr) + 16)
     t = time.perf_counter(); num = Numericalizer(vocab)
     ids = {s: [num(d) for d in v] for s, v in toks.items()}
     timing['numericalize_s_per_M'] = (time.perf_counter() - t) / n * 1e6
     device = get_device(device)
     dls = DataLoaders(LMStream(ids['train'], bs, sl, shuffle=True, device=device, seed=seed, rank=rank, world=world),
                       LMStream(ids['valid'], bs, sl, device=device), path=corpus)
-    dls.vocab, dls.tok, dls.timing, dls.n_tokens = vocab, dict(kind=tok, spm_vocab=spm_vocab if tok == 'subword' else None), timing, n
+    dls.vocab, dls.tok, dls.timing, dls.n_tokens = vocab, dict(kind=tok, spm_vocab=len(tokr) if tokr else None), timing, n
     dls.tokenizer = tokr
     dls.oov = float(sum((d == 0).sum() for d in ids['valid']) / sum(len(d) for d in ids['valid']))
     return dls

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 import numpy as np, torch
 from tqdm.auto import tqdm
-from .retrieval import knn_mean, retrieve, bli, unit, is_word
+from .retrieval import knn_mean, retrieve, bli, unit, is_word, word_view
 from .transfer import transplant, mix_rows
 try: import numba
 except ImportError: numba = None           # then dictionary induction runs on torch ops alone, as on a GPU
@@ -391,7 +391,7 @@ def mapped_transplant(model, old_vocab, new_vocab, new_vecs, old_vecs, cfg='tiny
     if X.shape[1] != Z.shape[1]: raise ValueError(f"new_vecs have {X.shape[1]} dimensions, old_vecs {Z.shape[1]}: map them into one space first")
     o2i, n2r, z2r = {w: i for i, w in enumerate(old_vocab)}, {w: i for i, w in enumerate(nw)}, {w: i for i, w in enumerate(ow)}
     olds = [w for w in ow if w in o2i and is_word(w)]                  # English words the LM and the vectors both know
-    news = [(j, w) for j, w in enumerate(new_vocab) if w in n2r and is_word(w)]
+    news = [(j, w) for j, w in enumerate(word_view(new_vocab)) if w in n2r]   # a subword vocabulary: its whole-word pieces
     if not olds or not news: raise ValueError(f"no words to map: {len(olds)} old-vocabulary words have vectors, {len(news)} new ones do")
     idx, wt = mapped_rows(X[[n2r[w] for _, w in news]], Z[[z2r[w] for w in olds]], k, temp)
     rows = torch.tensor([o2i[w] for w in olds])[idx]                   # (new words, k) rows of the old embedding

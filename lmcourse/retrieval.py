@@ -6,17 +6,24 @@ Docs: https://lmcourse.github.io/lmcourse/retrieval.html.md"""
 
 # %% ../nbs/03a_retrieval.ipynb #df8b8fa2
 from __future__ import annotations
-import numpy as np, torch, torch.nn.functional as F, regex
+import numpy as np, torch, torch.nn.functional as F
 from fastai.text.core import defaults
+from .data import is_word as data_is_word
 
 SPECIAL = set(defaults.text_spec_tok)
 
 # %% auto #0
-__all__ = ['SPECIAL', 'is_word', 'unit', 'knn_mean', 'retrieve', 'bli', 'neighbours']
+__all__ = ['SPECIAL', 'is_word', 'word_view', 'unit', 'knn_mean', 'retrieve', 'bli', 'neighbours']
 
 # %% ../nbs/03a_retrieval.ipynb #a8efd293
-_WORD = regex.compile(r"^\p{L}[\p{L}\p{M}'’-]*$")
-def is_word(w) -> bool: return w not in SPECIAL and bool(_WORD.match(w))
+def is_word(w) -> bool:
+    "A word by `data.is_word`'s rule that is not one of fastai's special tokens (`xxunk`, `xxbos`...)"
+    return w not in SPECIAL and data_is_word(w)
+
+def word_view(vocab) -> list[str | None]:
+    "The word each token of `vocab` stands for: itself (word vocabularies), or a whole-word piece without its `▁` (subword ones); else None"
+    if not any(t.startswith('▁') for t in vocab): return [t if is_word(t) else None for t in vocab]
+    return [t[1:] if t.startswith('▁') and is_word(t[1:]) else None for t in vocab]
 
 # %% ../nbs/03a_retrieval.ipynb #55488689
 def unit(E) -> torch.Tensor: return F.normalize(torch.as_tensor(E).float(), dim=1)

@@ -12,13 +12,13 @@ import json, os, random, re, shutil, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 from .data import (LANGS, lmcourse_home, read_bible, atomic_write, file_lock, read_muse, read_vectors, write_vectors, hash_file,
-                           read_json, safe_name, remove_tree, fault_point)
+                           read_json, safe_name, remove_tree, fault_point, lang_name)
 from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_stats
 from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, load_torch, save_torch, Numericalizer,
                          stream_perplexity, unigram_perplexity, generate, export_lm, load_lm, get_device, hardware,
                          train_spelling, token_bits, unigram_bits, bits_per_char, token_counts)
 from .freeze import ValidCurve, LRS, emb
-from .retrieval import bli, neighbours, is_word
+from .retrieval import bli, neighbours, is_word, word_view
 from .transfer import INITS, transplant
 from .mapping import (course_dict, split_pairs, corpus_vectors, map_embeddings, mapped_transplant, bible_vectors, kv_rows)
 from .align import WordAligner, lexicon_precision, lm_bitext, aligned_transplant, write_lexicon
@@ -28,7 +28,7 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['STAGES', 'METHODS', 'START_STAGES', 'REPRODUCIBLE', 'NAMES', 'Stages', 'CurveLog', 'EpochBar', 'train_stage',
+__all__ = ['STAGES', 'METHODS', 'TOKS', 'START_STAGES', 'REPRODUCIBLE', 'NAMES', 'Stages', 'CurveLog', 'EpochBar', 'train_stage',
            'zoo_path', 'build', 'plot_pairs', 'write_report', 'zoo_list', 'zoo_load']
 
 # %% ../nbs/06_zoo.ipynb #0961bf17
@@ -114,6 +114,7 @@ def train_stage(model, dls, out, epochs, lr, cfg, seed=0, progress=True, points=
 # %% ../nbs/06_zoo.ipynb #a755f435
 STAGES = ('corpus', 'stats', 'source', 'vectors', 'map', 'align', 'start', 'train', 'baseline', 'evaluate', 'report', 'publish')
 METHODS = ('transfer', 'scratch')
+TOKS = ('sp', 'word')        # the LM's tokens: sentencepiece pieces (notebook 01; the default) or the course's words
 START_STAGES = dict(aligned=('align',), mapped=('vectors', 'map'), mean=('start',), random=('start',))
 REPRODUCIBLE = ("The same command with the same seed rebuilds these bytes on the same machine with the same versions of "
                 "lmcourse, torch and the same number of torch threads; other CPUs, GPUs or versions may differ in the last "
@@ -126,21 +127,28 @@ def zoo_path(zoo=None) -> Path:
 def _parallel(lang, src, parallel) -> str | None:
     "The Bible verse-aligned with the English one for a build: `parallel`, a bundled language's Bible, or a CES Bible source itself"
     if parallel:
-        if not Path(parallel).is_file(): raise FileNotFoundError(f"{parallel}: no such file (--parallel takes a CES Bible .xml file of the language)")
+        if not Path(parallel).is_file(): raise FileNotFoundError(f"{parallel}: no such file (--parallel takes the language's Bible: a CES .xml or a two-column .tsv file)")
+        read_bible(parallel)                                       # a file that is no Bible fails now, not after the English LM
         return str(parallel)
     if src[0] == 'bible' and lang in LANGS.index: return lang
     return src[0] if re.search(r'\.xml(\.(gz|xz|bz2))?$', src[0], re.I) else None
 
-def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw, init=None, parallel=None) -> SimpleNamespace:
+# %% ../nbs/06_zoo.ipynb #13a743be
+def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw, init=None, parallel=None,
+          tok=None, vocab=None) -> SimpleNamespace:
     "Everything a build is made of, its names checked before anything is written"
     if method == 'mapped': method, init = 'transfer', init or 'mapped'           # the name of `--method` before starts had a choice
     if method not in METHODS: raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     if init is not None and init not in INITS: raise ValueError(f"init must be one of {', '.join(INITS)}, not {init!r}")
+    tok = 'sp' if tok == 'subword' else tok or TOKS[0]
+    if tok not in TOKS: raise ValueError(f"tok must be one of {', '.join(TOKS)}, not {tok!r}")
+    if vocab is not None and (tok != 'sp' or vocab < 100):
+        raise ValueError(f"vocab (sentencepiece pieces) needs tok 'sp' and at least 100, not tok {tok!r}, vocab {vocab}")
     if epochs is not None and epochs < 1: raise ValueError(f"epochs must be at least 1, not {epochs}")
     cfg, src = lm_config(size), [str(s) for s in ([source] if isinstance(source, (str, Path)) else source)]
     lang = safe_name(lang, 'language code')
     stem = src[0] if src[0] in ('bible', 'wiki', 'crawl') else re.sub(r"[^\w'+-]+", '_', Path(src[0]).name.split('.')[0]).strip('_')
-    name = safe_name(name or f"{lang}-{stem or 'corpus'}-{size}", 'model name')
+    name = safe_name(name or f"{lang}-{stem or 'corpus'}-{size}{'' if tok == TOKS[0] else '-' + tok}", 'model name')
     zoo = zoo_path(zoo); transfer = method == 'transfer'
     par = _parallel(lang, src, parallel) if transfer else None
     init = (init or ('aligned' if par else 'mapped')) if transfer else None
@@ -148,10 +156,10 @@ def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path
         raise ValueError("init 'aligned' needs a Bible verse-aligned with the English one: source 'bible' (a bundled language), a CES Bible "
                          "as the source, or --parallel FILE.xml; or choose --init mapped")
     epochs = epochs or cfg['epochs']
-    settings = dict(lang=lang, source=src, size=size, method=method, init=init, parallel=par if init == 'aligned' else None, epochs=epochs,
+    settings = dict(lang=lang, source=src, size=size, tok=tok, vocab=vocab, method=method, init=init, parallel=par if init == 'aligned' else None, epochs=epochs,
                     seed=seed, dict=str(dict_path) if dict_path else None, **src_kw)
     keep = ('corpus', 'stats', 'train', 'evaluate', 'report', 'publish') + (('source', 'baseline') + START_STAGES[init] if transfer else ())
-    return SimpleNamespace(lang=lang, src=src, size=size, cfg=cfg, method=method, transfer=transfer, init=init, parallel=par,
+    return SimpleNamespace(lang=lang, src=src, size=size, tok=tok, vocab=vocab, cfg=cfg, method=method, transfer=transfer, init=init, parallel=par,
                            main='transfer' if transfer else 'scratch', epochs=epochs, name=name, zoo=zoo, work=zoo.parent/'builds'/name,
                            home=Path(home or lmcourse_home()), dev=get_device(device), dict_path=dict_path, seed=seed, progress=progress,
                            src_kw=src_kw, settings=settings, stages=[s for s in STAGES if s in keep])
@@ -199,9 +207,9 @@ def _stage_stats(corpus):
     tr, va = [[t for d in tokenize(read_split(corpus, s)) for t in d] for s in ('train', 'valid')]
     return dict(splits=read_json(Path(corpus)/'meta.json'), **{k: round(v, 4) if isinstance(v, float) else v for k, v in token_stats(tr, va).items()})
 
-def _ids(corpus, split, vocab):
+def _ids(corpus, split, vocab, tok=None):
     num = Numericalizer(vocab)
-    return [num(d) for d in tokenize(read_split(corpus, split)) if d]
+    return [num(d) for d in tokenize(read_split(corpus, split), tok) if d]
 
 def _ppl(model, docs, dls) -> float:
     "Perplexity of `model` on id tensors `docs`, read as the validation stream is"
@@ -261,24 +269,33 @@ def _mapping(b, dls, src_m, src_vocab):
     return dict(mode=mode, why=why, train_pairs=len(tr), test_pairs=len(te), seed_pairs=info['seed_pairs'], mapped=m.mapped,
                 vocab=len(dls.vocab), neighbours={w: m.neighbours[w] for w in list(m.neighbours)[:10]})
 
+# %% ../nbs/06_zoo.ipynb #c0814ecd
 def _aligned(b, dls, corpus, en):
     "Align the English Bible with the build's parallel one on its training verses; start the LM from the aligned tokens (notebook 07)"
     src_m, src_vocab = en.model.cpu().eval(), en.vocab
-    bt = lm_bitext('en', b.parallel, corpus)
-    vocab = set(dls.vocab); known = sum(t in vocab for s in bt.tgt for t in s) / max(sum(map(len, bt.tgt)), 1)
-    if known < 0.5: raise ValueError(f"{b.parallel}: only {known:.0%} of its words are in the training vocabulary of {b.lang!r}: a Bible "
-                                     "in another language? (the parallel Bible must be in the language of the corpus)")
+    bt = lm_bitext('en', b.parallel, corpus)                 # words on both sides: the language check and the dictionary
+    _check_parallel(b.parallel, bt, corpus, b.lang)
     lex = WordAligner().fit(bt).lexicon(min_score=0.)
+    tok = dls.tokenizer                                      # a subword LM's pieces are aligned to English words once more
+    lm_lex = WordAligner().fit(lm_bitext('en', b.parallel, corpus, tok)).lexicon(min_score=0.) if tok else lex
     counts = (token_counts(en.dls.train.docs, len(src_vocab)), token_counts(dls.train.docs, len(dls.vocab)))
-    m = aligned_transplant(src_m, src_vocab, dls.vocab, lex, b.cfg, counts, seed=b.seed)
+    m = aligned_transplant(src_m, src_vocab, dls.vocab, lm_lex, b.cfg, counts, seed=b.seed)
     save_torch(m.state_dict(), b.work/'start.pth')
     write_lexicon(lex[lex.score >= 0.1], b.work/'dictionary.tsv')             # published with the model: English -> the language
     te = split_pairs(_dictionary(b.lang, b.dict_path))[1]
     prec = lexicon_precision(lex, [(e, w) for w, e in te], bt) if te else {}
-    words = [w for w in dls.vocab if is_word(w) and w in m.neighbours][:10]
+    words = [t for t, w in zip(dls.vocab, word_view(dls.vocab)) if w and t in m.neighbours][:10]
     return dict(parallel=str(b.parallel), verses=len(bt), verses_total=len(read_bible(b.parallel)), aligned=m.aligned, vocab=len(dls.vocab),
-                test_pairs=len(te), precision=prec, neighbours={w: m.neighbours[w] for w in words})
+                tokens='pieces' if tok else 'words', test_pairs=len(te), precision=prec, neighbours={w: m.neighbours[w] for w in words})
 
+def _check_parallel(parallel, bt, corpus, lang, min_known=0.5):
+    "Refuse a parallel Bible in another language than the corpus: most of the words of its verses `bt.tgt` must occur in the training split"
+    seen = {t for d in tokenize(read_split(corpus, 'train')) for t in d}
+    known = sum(t in seen for s in bt.tgt for t in s) / max(sum(map(len, bt.tgt)), 1)
+    if known < min_known: raise ValueError(f"{parallel}: only {known:.0%} of its words occur in the training text of {lang!r}: a Bible in "
+                                           "another language? (the parallel Bible must be in the language of the corpus)")
+
+# %% ../nbs/06_zoo.ipynb #914e4ce1
 def _plain_start(b, dls, src_m, src_vocab):
     "The English LM with the mean of its rows (fastai's `match_embeds`) or random rows for the new tokens"
     m = transplant(src_m, src_vocab, dls.vocab, b.cfg, init=b.init, seed=b.seed, min_shared=0)
@@ -295,9 +312,9 @@ def _train(b, dls, kind):
 
 # %% ../nbs/06_zoo.ipynb #fa4d41d1
 def build(lang, source='bible', size='tiny', method='transfer', epochs=None, name=None, zoo=None, home=None, device=None,
-          dict_path=None, seed=0, fresh=False, progress=True, init=None, parallel=None, **src_kw) -> dict:
+          dict_path=None, seed=0, fresh=False, progress=True, init=None, parallel=None, tok=None, vocab=None, **src_kw) -> dict:
     "Build an LM for `lang` from `source`, evaluate it against baselines, write a report and publish it to `zoo`; the card"
-    b = _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw, init, parallel)
+    b = _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw, init, parallel, tok, vocab)
     with file_lock(b.work.parent/f'.{b.name}.lock', wait=False, what=f'the build {b.name!r}'):
         st = Stages(b.work, b.settings, fresh, progress, b.stages)
         try: return _build(b, st)
@@ -306,12 +323,12 @@ def build(lang, source='bible', size='tiny', method='transfer', epochs=None, nam
 def _build(b, st) -> dict:
     corpus = Path(st.run('corpus', lambda: dict(path=str(_get_corpus(b))))['path'])
     st.run('stats', lambda: _stage_stats(corpus))
-    dls = lm_data(corpus, device=b.dev, **b.cfg)
+    dls = lm_data(corpus, tok=b.tok, spm_vocab=b.vocab, device=b.dev, **b.cfg)
     src_m, src_vocab = _english(b, st, dls, corpus) if b.transfer else (None, None)
     st.run('train', lambda: _train(b, dls, b.main))
     if b.transfer: st.run('baseline', lambda: _train(b, dls, 'scratch'))
     st.run('evaluate', lambda: _evaluate(st, b.work, corpus, dls, b.cfg, b.main, src_m, src_vocab, b.home, b.seed, b.init))
-    embs = (lambda: (emb(_load(b.work/b.main/'checkpoint.pth', len(dls.vocab), b.cfg, 'model')), dls.vocab, emb(src_m), src_vocab)) if b.init == 'mapped' else None
+    embs = (lambda: (emb(_load(b.work/b.main/'checkpoint.pth', len(dls.vocab), b.cfg, 'model')), _labels(dls.vocab), emb(src_m), src_vocab)) if b.init == 'mapped' else None
     st.run('report', lambda: write_report(st, b.work, b.name, b.lang, b.main, embs, b.init))
     st.run('publish', lambda: _publish(st, b, dls, corpus))
     card = read_json(b.zoo/b.name/'card.json')
@@ -343,8 +360,9 @@ NAMES = dict(unigram='unigram (add-one)', start='English LM, {init} start, befor
 
 def _evaluate(st, work, corpus, dls, cfg, main, src, src_vocab, home, seed, init=None):
     "Perplexities of every model on valid and test, a sample, and (mapped builds) lexicon induction and neighbours"
-    n, test = len(dls.vocab), _ids(corpus, 'test', dls.vocab)
-    texts = read_split(corpus, 'test'); toks = [d for d in tokenize(texts) if d]
+    n, tok = len(dls.vocab), dls.tokenizer
+    test, texts = _ids(corpus, 'test', dls.vocab, tok), read_split(corpus, 'test')
+    toks = [d for d in tokenize(texts, tok) if d]
     uni = lambda docs: unigram_perplexity(SimpleNamespace(train=dls.train, valid=SimpleNamespace(docs=docs), vocab=dls.vocab))
     rows, models = [dict(model='unigram', valid=uni(dls.valid.docs), test=uni(test) if test else float('nan'))], {}
     if src is not None: models['start'] = _load(work/'start.pth', n, cfg)
@@ -353,15 +371,16 @@ def _evaluate(st, work, corpus, dls, cfg, main, src, src_vocab, home, seed, init
     rows += [dict(model=k, valid=_ppl(m, dls.valid.docs, dls), test=_ppl(m, test, dls)) for k, m in models.items()]
     chars = _bpc(rows, models, dls, corpus, texts, toks, test) if toks else {}
     prompt = ' '.join(read_split(corpus, 'valid')[0].split()[:3])
-    res = dict(ppl=rows, test_tokens=sum(len(d) for d in test), test_chars=chars.get('chars'), test_unk_rate=chars.get('unk_rate'),
-               spelled_share=chars.get('spelled_share'), prompt=prompt,
-               sample=generate(models[main], dls.vocab, prompt, n_words=40, seed=seed))
+    res = dict(ppl=rows, test_tokens=sum(len(d) for d in test), test_words=sum(map(len, tokenize(texts))), vocab=n,
+               tok='sentencepiece pieces' if tok else 'words', test_chars=chars.get('chars'),
+               test_unk_rate=chars.get('unk_rate'), spelled_share=chars.get('spelled_share'), prompt=prompt,
+               sample=generate(models[main], dls.vocab, prompt, n_words=40, seed=seed, tok=tok))
     return {**res, **_lexicon(work, dls, models, main, src, src_vocab, home)} if init == 'mapped' else res
 
 # %% ../nbs/06_zoo.ipynb #16475373
 def _bpc(rows, models, dls, corpus, texts, toks, test) -> dict:
     "Add each row's bits per character of the test text (notebook 03's `bits_per_char`); the last row's counts"
-    spell = train_spelling(read_split(corpus, 'train'))
+    spell = train_spelling(read_split(corpus, 'train'), dls.tokenizer)
     counts = {}
     for r in rows:
         bits = unigram_bits(dls.train.docs, test, len(dls.vocab)) if r['model'] == 'unigram' else token_bits(models[r['model']], test)
@@ -369,6 +388,10 @@ def _bpc(rows, models, dls, corpus, texts, toks, test) -> dict:
     return counts
 
 # %% ../nbs/06_zoo.ipynb #7583810a
+def _labels(vocab) -> list[str]:
+    "`vocab` as words to look dictionary words up in (`word_view`: '▁neno' is 'neno'); other tokens behind a '·' no word has"
+    return [w or f'·{t}' for w, t in zip(word_view(vocab), vocab)]
+
 def _lexicon(work, dls, models, main, src, src_vocab, home):
     "Lexicon induction on the held-out pairs (when there are some both vocabularies know) and English neighbours of frequent words"
     te = [tuple(p) for p in read_json(work/'dict.json')['test']]
@@ -376,16 +399,16 @@ def _lexicon(work, dls, models, main, src, src_vocab, home):
     mp, both = load_torch(work/'mapped.pth'), set(src_vocab) & set(ew)      # English candidates: known to the LM and the vectors
     ri, ei = [i for i, w in enumerate(src_vocab) if w in both], [i for i, w in enumerate(ew) if w in both]
     R, rv = emb(src)[ri], [src_vocab[i] for i in ri]
-    t2i = {w: i for i, w in enumerate(dls.vocab)}
+    lv = _labels(dls.vocab); t2i = {w: i for i, w in enumerate(lv)}
     pairs = [p for p in te if p[0] in t2i and p[1] in both]
-    words = sorted({a for a, _ in pairs if is_word(a)}, key=t2i.get)[:10] or [w for w in dls.vocab if is_word(w)][:10]
-    res = dict(pairs=pairs, neighbours={w: neighbours(w, emb(models[main]), dls.vocab, R, rv, k=3) for w in words})
+    words = sorted({a for a, _ in pairs if is_word(a)}, key=t2i.get)[:10] or [w for w in lv if is_word(w)][:10]
+    res = dict(pairs=pairs, neighbours={w: neighbours(w, emb(models[main]), lv, R, rv, k=3) for w in words})
     if not pairs:
         res['bli_missing'] = (f"no held-out dictionary pair has both words in the two vocabularies ({len(te)} held-out pairs): "
                               "give a dictionary with `--dict` (MUSE format, English first) to measure it")
         return res
     b = [dict(embedding='mapped word vectors', **bli(mp['xw'], tw, mp['zw'][ei], [ew[i] for i in ei], te, csls=10))]
-    b += [dict(embedding=f'{k} LM', **bli(emb(m), dls.vocab, R, rv, te, csls=10)) for k, m in models.items()]
+    b += [dict(embedding=f'{k} LM', **bli(emb(m), lv, R, rv, te, csls=10)) for k, m in models.items()]
     return dict(res, bli=b)
 
 # %% ../nbs/06_zoo.ipynb #33a14d97
@@ -449,7 +472,7 @@ def write_report(st, work, name, lang, main, embs=None, init=None):
     out, tmp = work/'report', work/'.report.tmp'
     shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
     ev, stats, s = st['evaluate'], st['stats'], st.state['settings']
-    lname = LANGS.name.get(lang, lang)
+    lname = lang_name(lang)
     runs = {main: st['train']['curve'], **({'scratch': st['baseline']['curve']} if 'baseline' in st.state['done'] else {})}
     curves = pd.DataFrame([(k, 0, n, p) for k, c in runs.items() for n, p in c], columns=['cond', 'seed', 'tokens', 'ppl'])
     from lmcourse.freeze import plot_curves
@@ -459,12 +482,14 @@ def write_report(st, work, name, lang, main, embs=None, init=None):
     ax.axhline(uni, color='0.5', ls='--', label=f'unigram ({uni:.0f})'); ax.legend()
     ax.figure.savefig(tmp/'curves.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
     L = [f"# {name}: a {lname} language model\n\n",
-         f"Built by lmcourse with `lmcourse zoo build --lang {lang} --source {' '.join(s['source'])} --size {s['size']}"
+         f"Built by lmcourse with `lmcourse zoo build --lang {lang} --source {' '.join(s['source'])} --size {s['size']} --tok {s.get('tok', 'word')}"
+         f"{' --vocab ' + str(s['vocab']) if s.get('vocab') else ''}"
          f"{' --method scratch' if s['method'] == 'scratch' else f' --init {init}' if init else ''}` on {hardware()}, "
          f"{sum(d['seconds'] for d in st.state['done'].values() if isinstance(d, dict)) / 60:.1f} min of stages.\n",
          "\n## Corpus\n\n", _md([dict(split=k, **v) for k, v in stats['splits'].items()], dict(split='split', docs='documents', lines='lines', chars='characters')),
-         f"\nTraining split: {stats['tokens']:,} tokens, {stats['types']:,} types, {stats['hapax']:.1%} of types seen once; "
-         f"validation tokens outside the training vocabulary: {stats['oov']:.1%}. Test split: {ev['test_tokens']:,} tokens.\n",
+         f"\nTraining split: {stats['tokens']:,} words, {stats['types']:,} distinct, {stats['hapax']:.1%} of them seen once; "
+         f"validation words never seen in training: {stats['oov']:.1%}. Test split: {ev.get('test_words', ev['test_tokens']):,} words. "
+         f"The LM reads {ev.get('tok', 'words')}, a vocabulary of {ev.get('vocab', 0):,} tokens; the test split is {ev['test_tokens']:,} of them.\n",
          f"\n## Perplexity and bits per character ({s['epochs']} epochs of the `{s['size']}` AWD-LSTM)\n\n",
          _md([dict(r, name=NAMES[r['model']].format(init=init)) for r in ev['ppl']], dict(name='model', valid='valid ppl', test='test ppl', test_bpc='test bits/char'),
              dict(valid='{:.1f}', test='{:.1f}', test_bpc='{:.3f}')),
@@ -490,7 +515,7 @@ def write_report(st, work, name, lang, main, embs=None, init=None):
 # %% ../nbs/06_zoo.ipynb #5324454b
 def _entry(path) -> dict:
     c = read_json(Path(path)/'card.json')
-    return dict({k: c.get(k) for k in ('lang', 'size_name', 'method', 'params', 'vocab', 'valid_perplexity', 'test_perplexity',
+    return dict({k: c.get(k) for k in ('lang', 'size_name', 'tok', 'method', 'init', 'params', 'vocab', 'valid_perplexity', 'test_perplexity',
                                        'test_bpc', 'test_unk_rate', 'created')}, card_sha256=hash_file(Path(path)/'card.json'))
 
 def _read_index(zoo) -> dict:
@@ -509,7 +534,7 @@ def zoo_list(zoo=None, reindex=False) -> pd.DataFrame:
     if reindex:
         with file_lock(zoo/'.index.lock'): _write_index(zoo, {p.name: _entry(p) for p in sorted(zoo.glob('[!.]*')) if (p/'card.json').exists()})
     idx = _read_index(zoo)
-    cols = ['lang', 'size_name', 'method', 'params', 'vocab', 'test_bpc', 'test_unk_rate', 'valid_perplexity', 'test_perplexity', 'created']
+    cols = ['lang', 'size_name', 'tok', 'method', 'init', 'params', 'vocab', 'test_bpc', 'test_unk_rate', 'valid_perplexity', 'test_perplexity', 'created']
     return pd.DataFrame.from_dict(idx, orient='index', columns=cols + ['card_sha256'])[cols].rename_axis('name')
 
 def zoo_load(name, zoo=None, device=None):

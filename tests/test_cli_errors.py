@@ -29,6 +29,7 @@ def said(err) -> list[str]:
 
 def setups(d: Path, http):
     "name -> (args, expected message): files made in `d`, URLs on the test server"
+    (d/'notext.tsv').write_text('In the beginning was the Word\n');
     (d/'array.jsonl').write_text('[1, 2]\n'); (d/'notext.jsonl').write_text('{"title": "x"}\n')
     (d/'latin1.txt').write_bytes('Habari ya leo\nNg\xf3mbe\n'.encode('latin-1'))
     (d/'seeds.bin').write_bytes(b'\x89PNG\r\n\x1a\n\xff\xfe' + bytes(100))
@@ -59,6 +60,8 @@ def setups(d: Path, http):
         'Bibles sharing no verse': (['align', 'en', d/'nov.xml', '--out', d/'a1.tsv'], 'share 0 verses with words on both sides'),
         'empty Bible': (['align', 'en', d/'empty.xml', '--out', d/'a2.tsv'], 'empty.xml: file is empty'),
         'parallel Bible missing': (['zoo', 'build', '--lang', 'sw', '--parallel', d/'nothere.xml', '--home', d/'home'], 'nothere.xml: no such file'),
+        'parallel file that is no Bible': (['zoo', 'build', '--lang', 'sw', '--parallel', d/'notext.tsv', '--home', d/'home'],
+                                           "notext.tsv, line 1: expected 'verse id<TAB>text'"),
         'aligned start with no Bible': (['zoo', 'build', '--lang', 'xx', '--source', d/'array.jsonl', '--init', 'aligned', '--home', d/'home'],
                                         "init 'aligned' needs a Bible verse-aligned with the English one"),
         'language code with a path in train': (['train', '--corpus', 'bible:zu', '--lang', '../zu', '--out', d/'t3'], "language code '../zu' cannot be"),

@@ -49,7 +49,7 @@ def to_py(src, dst):
     Path(dst).write_text('\n'.join(out))
 
 def run(src, skip='slow,cuda'):
-    "Execute notebook `src` in place, as nbdev-test would: cells flagged `#| slow` or `#| cuda` (in `skip`) are not run"
+    "Execute notebook `src` in place, as nbdev-test would: cells flagged `#| slow` or `#| cuda` (in `skip`) are not run and keep their saved outputs"
     import nbformat
     from nbclient import NotebookClient
     os.environ.pop('MPLBACKEND', None)     # Agg (as CI sets it) would keep plots out of the saved outputs
@@ -58,9 +58,9 @@ def run(src, skip='slow,cuda'):
     held = {}
     for i, c in enumerate(nb.cells):
         if c.cell_type == 'code' and any(l.strip().replace(' ', '') in {f'#|{f}' for f in flags} for l in c.source.splitlines()):
-            held[i] = c.source; c.source = ''; c.outputs = []
+            held[i] = c.source, c.outputs; c.source = ''; c.outputs = []
     NotebookClient(nb, timeout=int(os.environ.get('NB_TIMEOUT', 1800)), kernel_name='python3', resources={'metadata': {'path': str(Path(src).parent)}}).execute()
-    for i, s in held.items(): nb.cells[i].source = s; nb.cells[i].outputs = []; nb.cells[i].execution_count = None
+    for i, (s, o) in held.items(): nb.cells[i].source = s; nb.cells[i].outputs = o; nb.cells[i].execution_count = None   # saved outputs stay
     nbformat.write(nb, src)
 
 if __name__ == '__main__':
