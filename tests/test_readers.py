@@ -68,7 +68,7 @@ def test_swadesh():
     for l in D.LANGS.index: assert len(D.read_swadesh(l)) == 207
     es = D.swadesh_pairs('en', 'es')
     assert ('water', 'agua') in es and ('I', 'yo') in es
-    assert all(D._is_word(a) and D._is_word(b) for a, b in D.swadesh_pairs('en', 'sw'))   # no phrases, no '5i5i'
+    assert all(D.is_word(a) and D.is_word(b) for a, b in D.swadesh_pairs('en', 'sw'))   # no phrases, no '5i5i'
     assert any(' ' in a or ' ' in b for a, b in D.swadesh_pairs('en', 'sw', single_words=False))
 
 
@@ -87,7 +87,7 @@ def test_freedict(tgt, n):
     e = D.read_dictd(D.freedict_path('en', tgt))
     assert len(e) > n and not any(h.startswith('00database') for h, _ in e)
     pairs = D.dictd_pairs(D.freedict_path('en', tgt))
-    assert len(pairs) > n // 2 and all(D._is_word(b) for _, b in pairs)
+    assert len(pairs) > n // 2 and all(D.is_word(b) for _, b in pairs)
 
 
 def test_freedict_known_entries():
