@@ -49,7 +49,12 @@ def _name(what):
         except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
     return f
 
+# %% ../nbs/10_cli.ipynb #b08f84d2
 def _data_list(a): print(D.bundled().to_string(index=False))
+
+def _data_bibles(a):
+    cols = ['file', 'iso3', 'language', 'family', 'script', 'speakers', 'parts']
+    print(D.bible_catalog()[cols].to_string(index=False))
 
 def _data_stats(a):
     rows = {D.LANGS.loc[l, 'name']: D.corpus_stats(list(D.read_bible(l).values())) for l in D.LANGS.index}
@@ -66,10 +71,11 @@ def _data_extract(a):
 def _data_get(a):
     kw = dict(home=a.home, retries=a.retries)
     if a.base_url: kw['base'] = a.base_url.rstrip('/')
-    need = {'wiki': ['lang'], 'fasttext': ['lang'], 'muse': ['src', 'tgt'], 'wikitext': []}[a.source]
+    need = {'wiki': ['lang'], 'fasttext': ['lang'], 'muse': ['src', 'tgt'], 'wikitext': [], 'bible': ['lang']}[a.source]
     if miss := [f'--{k}' for k in need if not getattr(a, k)]: raise ValueError(f"{' and '.join(miss)} required")
     f = {'wiki': lambda: D.get_wiki_dump(a.lang, a.date, **kw), 'fasttext': lambda: D.get_fasttext(a.lang, a.kind, **kw),
-         'muse': lambda: D.get_muse_dict(a.src, a.tgt, a.split, **kw), 'wikitext': lambda: D.get_wikitext(a.name, **kw)}
+         'muse': lambda: D.get_muse_dict(a.src, a.tgt, a.split, **kw), 'wikitext': lambda: D.get_wikitext(a.name, **kw),
+         'bible': lambda: D.get_bible(a.lang, **kw)}
     print(f[a.source]())
 
 # %% ../nbs/10_cli.ipynb #746014e7
@@ -79,12 +85,13 @@ def add_data_parser(sub):
     s = p.add_subparsers(dest='action', required=True)
     s.add_parser('list', help='list the bundled data sets').set_defaults(func=_data_list)
     s.add_parser('stats', help='verses, tokens and vocabulary of the bundled Bibles').set_defaults(func=_data_stats)
+    s.add_parser('bibles', help="the bible-corpus's 108 Bibles that `get bible` downloads").set_defaults(func=_data_bibles)
     e = s.add_parser('extract', help='write a bundled set, decompressed, to a folder')
     e.add_argument('name', help=f"one of: {', '.join(D.BUNDLED)}"); e.add_argument('dest', help='destination folder')
     e.set_defaults(func=_data_extract)
     g = s.add_parser('get', help='download a real source into the cache ($LMCOURSE_HOME)')
-    g.add_argument('source', choices=['wiki', 'fasttext', 'muse', 'wikitext'])
-    g.add_argument('--lang', help='Wikipedia/fastText language code, e.g. sw')
+    g.add_argument('source', choices=['wiki', 'fasttext', 'muse', 'wikitext', 'bible'])
+    g.add_argument('--lang', help="Wikipedia/fastText language code, e.g. sw; for bible also an ISO 639-3 code, a name or a file ('lmcourse data bibles')")
     g.add_argument('--date', default='latest', help='Wikipedia dump date, e.g. 20261101 (default: latest)')
     g.add_argument('--kind', default='cc', choices=['cc', 'wiki'], help='fastText vectors: Common Crawl or Wikipedia')
     g.add_argument('--src', help='MUSE source language'); g.add_argument('--tgt', help='MUSE target language')
@@ -205,9 +212,17 @@ def add_train_parser(sub):
 def _zoo_build(a):
     from lmcourse import zoo as Z
     kw = {k: v for k, v in dict(base_url=a.base_url, date=a.date, max_pages=a.max_pages, limit=a.limit, delay=a.delay).items() if v is not None}
-    card = Z.build(a.lang, a.source, a.size, a.method, epochs=a.epochs, name=a.name, zoo=a.zoo, home=a.home, device=a.device,
-                   dict_path=a.dict, seed=a.seed, fresh=a.fresh, init=a.init, parallel=a.parallel,
-                   tok=a.tok, vocab=a.vocab, **kw)
+    langs = (a.lang or []) + ([l for l in D.read_text(a.langs_file).split() if not l.startswith('#')] if a.langs_file else [])
+    if not langs: raise ValueError("--lang or --langs-file required")
+    opts = dict(source=a.source, size=a.size, method=a.method, epochs=a.epochs, zoo=a.zoo, home=a.home, device=a.device, dict_path=a.dict,
+                seed=a.seed, fresh=a.fresh, init=a.init, parallel=a.parallel, tok=a.tok, vocab=a.vocab, **kw)
+    if len(langs) > 1 or a.langs_file:
+        t = Z.build_many(langs, name=a.name, **opts)
+        print(t.drop(columns=['error']).to_string(index=False))
+        if (t.status == 'failed').any(): raise ValueError(f"{(t.status == 'failed').sum()} of {len(t)} languages failed: "
+                                                          + '; '.join(f'{r.lang}: {r.error}' for r in t.itertuples() if r.status == 'failed'))
+        return
+    card = Z.build(langs[0], name=a.name, **opts)
     print({k: card[k] for k in ('name', 'lang', 'params', 'valid_perplexity', 'test_perplexity', 'build_seconds')})
 
 def _zoo_list(a):
@@ -228,9 +243,11 @@ def add_zoo_parser(sub):
     p = sub.add_parser('zoo', help='build, list and load published language models')
     s = p.add_subparsers(dest='action', required=True)
     b = s.add_parser('build', help='corpus -> tokenizer -> LM (transferred from English) -> evaluation -> report -> zoo (resumable)')
-    b.add_argument('--lang', required=True, help='language code, e.g. sw (a bundled Bible: en, es, sw, eu, zu)')
+    b.add_argument('--lang', nargs='+', help="language code(s), e.g. sw, or wol chr quc: several are built one after another, "
+                                            "resumably, a failure recorded and the rest built (bible source: also names, 'lmcourse data bibles')")
+    b.add_argument('--langs-file', help='a file of language codes (whitespace-separated, # comments) to build one after another')
     b.add_argument('--source', nargs='+', default=['bible'], metavar='SOURCE',
-                   help="bible (bundled, default), wiki (its Wikipedia dump), crawl URL... (polite crawl of seed sites), or a "
+                   help="bible (default: the bundled Bible, or the bible-corpus's, downloaded and checked), wiki (its Wikipedia dump), crawl URL... (polite crawl of seed sites), or a "
                         "prepared folder, .jsonl, .txt or CES Bible .xml file")
     b.add_argument('--size', default='tiny', help='micro, tiny (default), small or paper')
     b.add_argument('--method', default='transfer', choices=['transfer', 'scratch', 'mapped'],
@@ -250,7 +267,8 @@ def add_zoo_parser(sub):
     b.add_argument('--zoo', help='zoo folder (default: $LMCOURSE_HOME/zoo; builds go next to it)'); b.add_argument('--home', help='cache directory')
     b.add_argument('--device', help='cuda, cuda:1, mps or cpu (default: the best available)')
     b.add_argument('--fresh', action='store_true', help="start the build again instead of continuing it (deletes only this build's folder)")
-    b.add_argument('--date', help='Wikipedia dump date (source wiki)'); b.add_argument('--base-url', help='Wikipedia mirror (source wiki)')
+    b.add_argument('--date', help='Wikipedia dump date (source wiki)')
+    b.add_argument('--base-url', help="mirror to download the source from: Wikipedia's (source wiki) or the bible-corpus's bibles/ folder")
     b.add_argument('--limit', type=_count, help='source wiki: stop after this many pages')
     b.add_argument('--max-pages', type=_count, help='source crawl: pages to keep')
     b.add_argument('--delay', type=_seconds, help='source crawl: seconds between requests to one host (default 1; robots.txt may ask more)')

@@ -12,6 +12,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
 import mwparserfromhell as mwp
+from fastcore.basics import patch
 from tqdm import tqdm
 from .data import open_bytes, atomic_write, read_text, read_bible, lmcourse_home, file_lock, writing
 
@@ -113,6 +114,7 @@ def partial_path(out) -> Path:
     "Where `extract_wiki` keeps the output of a dump that could not be read to the end"
     out = Path(out); return out.with_name(out.stem + '.partial' + out.suffix)
 
+# %% ../nbs/01_corpus.ipynb #6ab6708c
 def extract_wiki(dump, out, min_chars=200, fmt=None, n_proc=None, batch=32, limit=None, progress=True) -> dict:
     "Extract the articles of a Wikipedia `dump` into `out` (`.jsonl` or `.txt`); returns counts of what was kept and dropped"
     out = Path(out); fmt = fmt or ('txt' if out.suffix == '.txt' else 'jsonl')
@@ -207,6 +209,7 @@ class NearDup:
 # %% ../nbs/01_corpus.ipynb #d6ea5e6d
 class Crawler:
     "Polite, resumable crawler from `seeds`, keeping pages in `lang` (ISO 639-1, langid's codes) as JSONL in `out`"
+
     def __init__(self, seeds, out, lang=None, allowed=None, delay=1.0, timeout=10, max_bytes=2_000_000, max_pages=1000,
                  max_requests=None, retries=3, max_wait=60, min_chars=200, near_dup=0.8, max_redirects=5, max_link_share=0.5,
                  user_agent='lmcourse-crawler/0.1 (+https://github.com/lmcourse/lmcourse)', session=None, progress=True,
@@ -229,145 +232,162 @@ class Crawler:
         h = urlsplit(url).hostname or ''
         return any(h == a or h.endswith('.' + a) for a in self.allowed)
 
-    def _get(self, url):
-        "GET with the per-host delay, retries on 429/5xx (honouring Retry-After) and on connection errors"
-        host = host_of(url)
-        for attempt in range(self.retries + 1):
-            wait = self.last.get(host, 0) + self.crawl_delay(host) - time.monotonic()
-            if wait > 0: time.sleep(wait)
-            self.last[host] = time.monotonic(); self.stats['requests'] += 1
-            try: r = self.s.get(url, timeout=self.timeout, allow_redirects=False, stream=True)
-            except (requests.ConnectionError, requests.Timeout):
-                if attempt == self.retries: raise
-                time.sleep(min(2 ** attempt, self.max_wait)); continue
-            if r.status_code == 429 or r.status_code >= 500:
-                if attempt == self.retries: return r
-                r.close(); time.sleep(self._retry_after(r, attempt)); continue
-            return r
+# %% ../nbs/01_corpus.ipynb #27c25b84
+@patch
+def _get(self:Crawler, url):
+    "GET with the per-host delay, retries on 429/5xx (honouring Retry-After) and on connection errors"
+    host = host_of(url)
+    for attempt in range(self.retries + 1):
+        wait = self.last.get(host, 0) + self.crawl_delay(host) - time.monotonic()
+        if wait > 0: time.sleep(wait)
+        self.last[host] = time.monotonic(); self.stats['requests'] += 1
+        try: r = self.s.get(url, timeout=self.timeout, allow_redirects=False, stream=True)
+        except (requests.ConnectionError, requests.Timeout):
+            if attempt == self.retries: raise
+            time.sleep(min(2 ** attempt, self.max_wait)); continue
+        if r.status_code == 429 or r.status_code >= 500:
+            if attempt == self.retries: return r
+            r.close(); time.sleep(self._retry_after(r, attempt)); continue
+        return r
 
-    def _retry_after(self, r, attempt):
-        ra = r.headers.get('Retry-After', '')
-        if ra.isdigit(): return min(int(ra), self.max_wait)
-        try: return min(max(email.utils.parsedate_to_datetime(ra).timestamp() - time.time(), 0), self.max_wait)
-        except (TypeError, ValueError): return min(2 ** attempt, self.max_wait)
+@patch
+def _retry_after(self:Crawler, r, attempt):
+    ra = r.headers.get('Retry-After', '')
+    if ra.isdigit(): return min(int(ra), self.max_wait)
+    try: return min(max(email.utils.parsedate_to_datetime(ra).timestamp() - time.time(), 0), self.max_wait)
+    except (TypeError, ValueError): return min(2 ** attempt, self.max_wait)
 
-    def robot(self, host):
-        "The robots.txt rules of `host`, fetched once: a 4xx allows all; a 5xx, a 429 or no answer disallows all"
-        if host not in self.robots:
-            rp = self.robots[host] = urllib.robotparser.RobotFileParser()
-            scheme = next((urlsplit(u).scheme for u in self.seeds if host_of(u) == host), 'https')
+# %% ../nbs/01_corpus.ipynb #afb260f3
+@patch
+def robot(self:Crawler, host):
+    "The robots.txt rules of `host`, fetched once: a 4xx allows all; a 5xx, a 429 or no answer disallows all"
+    if host not in self.robots:
+        rp = self.robots[host] = urllib.robotparser.RobotFileParser()
+        scheme = next((urlsplit(u).scheme for u in self.seeds if host_of(u) == host), 'https')
+        try:
+            r = self._get(f'{scheme}://{host}/robots.txt')
+            if r.status_code >= 500 or r.status_code == 429: rp.disallow_all = True
+            elif r.status_code != 200: rp.allow_all = True
+            else: rp.parse(r.text.splitlines())
+        except requests.RequestException: rp.disallow_all = True
+    return self.robots[host]
+
+@patch
+def crawl_delay(self:Crawler, host):
+    rp = self.robots.get(host)
+    return max(self.delay, float((rp.crawl_delay(self.ua) if rp is not None else None) or 0))
+
+# %% ../nbs/01_corpus.ipynb #16d90c31
+@patch
+def fetch(self:Crawler, url):
+    "`(final_url, html_bytes)` of an allowed, robots-permitted HTML page (following redirects), or None with a reason counted"
+    chain = {url}
+    for _ in range(self.max_redirects + 1):
+        if not self.allowed_url(url): self.stats['offsite'] += 1; return None
+        if not self.robot(host_of(url)).can_fetch(self.ua, url): self.stats['robots'] += 1; return None
+        try: r = self._get(url)
+        except requests.RequestException: self.stats['unreachable'] += 1; return None
+        with r:
+            if r.is_redirect:
+                url = canonical_url(r.headers.get('Location', ''), url)
+                if url is None: self.stats['bad_redirect'] += 1; return None
+                if url in chain: self.stats['redirect_loop'] += 1; return None
+                chain.add(url); continue
+            if r.status_code != 200: self.stats[f'http_{r.status_code}'] += 1; return None
+            ctype = r.headers.get('Content-Type', '').split(';')[0].strip().lower()
+            if ctype not in ('text/html', 'application/xhtml+xml'): self.stats['not_html'] += 1; return None
+            if int(r.headers.get('Content-Length') or 0) > self.max_bytes: self.stats['too_big'] += 1; return None
+            body = b''
             try:
-                r = self._get(f'{scheme}://{host}/robots.txt')
-                if r.status_code >= 500 or r.status_code == 429: rp.disallow_all = True
-                elif r.status_code != 200: rp.allow_all = True
-                else: rp.parse(r.text.splitlines())
-            except requests.RequestException: rp.disallow_all = True
-        return self.robots[host]
-
-    def crawl_delay(self, host):
-        rp = self.robots.get(host)
-        return max(self.delay, float((rp.crawl_delay(self.ua) if rp is not None else None) or 0))
-
-    def fetch(self, url):
-        "`(final_url, html_bytes)` of an allowed, robots-permitted HTML page (following redirects), or None with a reason counted"
-        chain = {url}
-        for _ in range(self.max_redirects + 1):
-            if not self.allowed_url(url): self.stats['offsite'] += 1; return None
-            if not self.robot(host_of(url)).can_fetch(self.ua, url): self.stats['robots'] += 1; return None
-            try: r = self._get(url)
+                for chunk in r.iter_content(1 << 16):
+                    body += chunk
+                    if len(body) > self.max_bytes: self.stats['too_big'] += 1; return None
             except requests.RequestException: self.stats['unreachable'] += 1; return None
-            with r:
-                if r.is_redirect:
-                    url = canonical_url(r.headers.get('Location', ''), url)
-                    if url is None: self.stats['bad_redirect'] += 1; return None
-                    if url in chain: self.stats['redirect_loop'] += 1; return None
-                    chain.add(url); continue
-                if r.status_code != 200: self.stats[f'http_{r.status_code}'] += 1; return None
-                ctype = r.headers.get('Content-Type', '').split(';')[0].strip().lower()
-                if ctype not in ('text/html', 'application/xhtml+xml'): self.stats['not_html'] += 1; return None
-                if int(r.headers.get('Content-Length') or 0) > self.max_bytes: self.stats['too_big'] += 1; return None
-                body = b''
-                try:
-                    for chunk in r.iter_content(1 << 16):
-                        body += chunk
-                        if len(body) > self.max_bytes: self.stats['too_big'] += 1; return None
-                except requests.RequestException: self.stats['unreachable'] += 1; return None
-                return url, body
-        self.stats['too_many_redirects'] += 1
+            return url, body
+    self.stats['too_many_redirects'] += 1
 
-    def _load(self):
-        "Frontier and seen URLs from the state file (or the seeds); texts already in `out` feed the duplicate filters"
-        if self.state_path.exists():
-            st = json.loads(self.state_path.read_text(encoding='utf-8'))
-            frontier, seen = deque(st['frontier']), set(st['seen']); self.stats.update(st['stats'])
-        else: frontier, seen = deque(self.seeds), set(self.seeds)
-        if self.out.exists():   # pages kept before an interruption; a line cut by a kill is dropped
-            good, kept = 0, 0
-            with open(self.out, 'rb') as f:
-                for line in f:
-                    try: d = json.loads(line)
-                    except ValueError: break
-                    self._is_dup(d['text'], d['url']); good += len(line); kept += 1
-            os.truncate(self.out, good); self.stats['kept'] = kept
-        return frontier, seen
+# %% ../nbs/01_corpus.ipynb #58d4463a
+@patch
+def _load(self:Crawler):
+    "Frontier and seen URLs from the state file (or the seeds); texts already in `out` feed the duplicate filters"
+    if self.state_path.exists():
+        st = json.loads(self.state_path.read_text(encoding='utf-8'))
+        frontier, seen = deque(st['frontier']), set(st['seen']); self.stats.update(st['stats'])
+    else: frontier, seen = deque(self.seeds), set(self.seeds)
+    if self.out.exists():   # pages kept before an interruption; a line cut by a kill is dropped
+        good, kept = 0, 0
+        with open(self.out, 'rb') as f:
+            for line in f:
+                try: d = json.loads(line)
+                except ValueError: break
+                self._is_dup(d['text'], d['url']); good += len(line); kept += 1
+        os.truncate(self.out, good); self.stats['kept'] = kept
+    return frontier, seen
 
-    def _save(self, frontier, seen):
-        atomic_write(self.state_path, json.dumps(dict(frontier=list(frontier), seen=sorted(seen), stats=self.stats)))
+@patch
+def _save(self:Crawler, frontier, seen):
+    atomic_write(self.state_path, json.dumps(dict(frontier=list(frontier), seen=sorted(seen), stats=self.stats)))
 
-    def _is_dup(self, text, url):
-        h = hashlib.sha1(' '.join(text.split()).encode()).hexdigest()
-        if h in self.hashes: return 'duplicate'
-        self.hashes.add(h)
-        if self.dedup.add(text, url) is not None: return 'near_duplicate'
+@patch
+def _is_dup(self:Crawler, text, url):
+    h = hashlib.sha1(' '.join(text.split()).encode()).hexdigest()
+    if h in self.hashes: return 'duplicate'
+    self.hashes.add(h)
+    if self.dedup.add(text, url) is not None: return 'near_duplicate'
 
-    def run(self, must_keep=False) -> Counter:
-        "Crawl until the frontier is empty, `max_pages` pages are kept or `max_requests` made; resumable. Counts of what happened"
-        frontier, seen = self._load(); n = 0
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.out, 'a', encoding='utf-8') as f, tqdm(total=self.max_pages, initial=self.stats['kept'],
-                                                             desc='crawl', unit=' pages', disable=not self.progress) as pb:
-            try:
-                while frontier and self.stats['kept'] < self.max_pages and self.stats['requests'] < self.max_requests:
-                    self._visit(frontier.popleft(), frontier, seen, f, pb); n += 1
-                    if n % self.save_every == 0: self._save(frontier, seen)   # a page fetched again after a kill is a duplicate
-            finally: self._save(frontier, seen)
-        if must_keep and not self.stats['kept']: raise ValueError(self.nothing_kept())
-        return self.stats
+# %% ../nbs/01_corpus.ipynb #80763ea4
+@patch
+def run(self:Crawler, must_keep=False) -> Counter:
+    "Crawl until the frontier is empty, `max_pages` pages are kept or `max_requests` made; resumable. Counts of what happened"
+    frontier, seen = self._load(); n = 0
+    self.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(self.out, 'a', encoding='utf-8') as f, tqdm(total=self.max_pages, initial=self.stats['kept'],
+                                                         desc='crawl', unit=' pages', disable=not self.progress) as pb:
+        try:
+            while frontier and self.stats['kept'] < self.max_pages and self.stats['requests'] < self.max_requests:
+                self._visit(frontier.popleft(), frontier, seen, f, pb); n += 1
+                if n % self.save_every == 0: self._save(frontier, seen)   # a page fetched again after a kill is a duplicate
+        finally: self._save(frontier, seen)
+    if must_keep and not self.stats['kept']: raise ValueError(self.nothing_kept())
+    return self.stats
 
-    def nothing_kept(self) -> str:
-        why = ', '.join(f'{k}: {v}' for k, v in self.stats.items() if v and k != 'kept') or 'nothing fetched'
-        return (f"the crawl of {' '.join(self.seeds)} kept no pages{f' in {self.lang!r}' if self.lang else ''} ({why}; a host that "
-                "cannot be reached for its robots.txt counts under 'robots': the crawler stays away)")
+@patch
+def nothing_kept(self:Crawler) -> str:
+    why = ', '.join(f'{k}: {v}' for k, v in self.stats.items() if v and k != 'kept') or 'nothing fetched'
+    return (f"the crawl of {' '.join(self.seeds)} kept no pages{f' in {self.lang!r}' if self.lang else ''} ({why}; a host that "
+            "cannot be reached for its robots.txt counts under 'robots': the crawler stays away)")
 
-    def _visit(self, url, frontier, seen, f, pb):
-        "Fetch `url`, queue its links, and write its text to `f` if it passes the filters"
-        import trafilatura, langid, lxml.html
-        got = self.fetch(url)
-        if got:
-            final, body = got; seen.add(final)
-            try:
-                tree = lxml.html.fromstring(body)
-                links, anchors = tree.xpath('//a/@href'), ' '.join(a.text_content() for a in tree.xpath('//a'))
-            except Exception: links, anchors = [], ''   # lxml raises several types on broken or empty documents
-            for l in links:
-                c = canonical_url(l, final)
-                if c and c not in seen and self.allowed_url(c): seen.add(c); frontier.append(c)
-                elif c is None or not self.allowed_url(c): self.stats['links_ignored'] += 1
-            # not trafilatura's `deduplicate`: its cache is global to the process and would drop text across crawls
-            doc = trafilatura.extract(body, url=final, output_format='json', with_metadata=True,
-                                      include_comments=False, include_tables=False)
-            doc = json.loads(doc) if doc else {}
-            text, lang = (doc.get('text') or '').strip(), None
-            if len(text) < self.min_chars: why = 'too_short'
-            elif len(anchors.split()) > self.max_link_share * len(text.split()): why = 'link_list'   # an index page
-            else:
-                lang = langid.classify(text)[0]
-                why = 'wrong_lang' if self.lang and lang != self.lang else self._is_dup(text, final)
-            if why: self.stats[why] += 1
-            else:
-                f.write(json.dumps(dict(url=final, title=doc.get('title') or '', text=text, lang=lang),
-                                   ensure_ascii=False) + '\n'); f.flush()
-                self.stats['kept'] += 1; pb.update()
+# %% ../nbs/01_corpus.ipynb #34615850
+@patch
+def _visit(self:Crawler, url, frontier, seen, f, pb):
+    "Fetch `url`, queue its links, and write its text to `f` if it passes the filters"
+    import trafilatura, langid, lxml.html
+    got = self.fetch(url)
+    if got:
+        final, body = got; seen.add(final)
+        try:
+            tree = lxml.html.fromstring(body)
+            links, anchors = tree.xpath('//a/@href'), ' '.join(a.text_content() for a in tree.xpath('//a'))
+        except Exception: links, anchors = [], ''   # lxml raises several types on broken or empty documents
+        for l in links:
+            c = canonical_url(l, final)
+            if c and c not in seen and self.allowed_url(c): seen.add(c); frontier.append(c)
+            elif c is None or not self.allowed_url(c): self.stats['links_ignored'] += 1
+        # not trafilatura's `deduplicate`: its cache is global to the process and would drop text across crawls
+        doc = trafilatura.extract(body, url=final, output_format='json', with_metadata=True,
+                                  include_comments=False, include_tables=False)
+        doc = json.loads(doc) if doc else {}
+        text, lang = (doc.get('text') or '').strip(), None
+        if len(text) < self.min_chars: why = 'too_short'
+        elif len(anchors.split()) > self.max_link_share * len(text.split()): why = 'link_list'   # an index page
+        else:
+            lang = langid.classify(text)[0]
+            why = 'wrong_lang' if self.lang and lang != self.lang else self._is_dup(text, final)
+        if why: self.stats[why] += 1
+        else:
+            f.write(json.dumps(dict(url=final, title=doc.get('title') or '', text=text, lang=lang),
+                               ensure_ascii=False) + '\n'); f.flush()
+            self.stats['kept'] += 1; pb.update()
 
 # %% ../nbs/01_corpus.ipynb #b158c6e7
 _ZAP = re.compile('[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u200b-\u200d\u2060\ufeff]')

@@ -18,13 +18,14 @@ from tqdm import tqdm
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script(_method)?` is deprecated')
 
 # %% auto #0
-__all__ = ['ASSETS', 'LANGS', 'WORD', 'BUNDLED', 'WIKI_BASE', 'FASTTEXT_BASE', 'MUSE_BASE', 'WIKITEXT_BASE', 'lmcourse_home',
-           'torch_threads', 'lang_name', 'open_bytes', 'read_bytes', 'read_text', 'read_json', 'safe_name', 'inside',
-           'remove_tree', 'fault_point', 'writing', 'atomic_write', 'Busy', 'file_lock', 'bible_path', 'read_bible',
-           'read_verse_tsv', 'bible_pairs', 'wikitext_path', 'read_wikitext', 'read_swadesh', 'swadesh_pairs',
-           'is_word', 'dictd_b64', 'freedict_path', 'read_dictd', 'dictd_pairs', 'read_muse', 'write_muse',
-           'vec_header', 'read_vec', 'read_vectors', 'write_vectors', 'bundled', 'words', 'corpus_stats',
-           'DownloadError', 'hash_file', 'download', 'get_wiki_dump', 'get_fasttext', 'get_muse_dict', 'get_wikitext']
+__all__ = ['ASSETS', 'LANGS', 'WORD', 'BUNDLED', 'WIKI_BASE', 'FASTTEXT_BASE', 'MUSE_BASE', 'WIKITEXT_BASE', 'BIBLE_COMMIT',
+           'BIBLE_BASE', 'lmcourse_home', 'torch_threads', 'lang_name', 'open_bytes', 'read_bytes', 'read_text',
+           'read_json', 'safe_name', 'inside', 'remove_tree', 'fault_point', 'writing', 'atomic_write', 'Busy',
+           'file_lock', 'bible_path', 'read_bible', 'read_verse_tsv', 'bible_pairs', 'wikitext_path', 'read_wikitext',
+           'read_swadesh', 'swadesh_pairs', 'is_word', 'dictd_b64', 'freedict_path', 'read_dictd', 'dictd_pairs',
+           'read_muse', 'write_muse', 'vec_header', 'read_vec', 'read_vectors', 'write_vectors', 'bundled', 'words',
+           'corpus_stats', 'DownloadError', 'hash_file', 'download', 'get_wiki_dump', 'get_fasttext', 'get_muse_dict',
+           'get_wikitext', 'bible_catalog', 'find_bible', 'get_bible']
 
 # %% ../nbs/00_data.ipynb #9f3be320
 ASSETS = Path(__file__).parent/'assets' if '__file__' in globals() else Path('../lmcourse/assets').resolve()
@@ -135,6 +136,7 @@ def writing(path):
         if e.filename is None and e.errno: raise OSError(e.errno, e.strerror, str(path)) from None
         raise
 
+# %% ../nbs/00_data.ipynb #7fb40e1a
 def atomic_write(path, data: bytes | str):
     "Write `data` to `path` through a temporary file and a rename, so `path` is never half-written; no temporary file is left"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -274,6 +276,7 @@ def freedict_path(src='eng', tgt='swh') -> Path:
     if not p.with_suffix('.index').exists(): raise FileNotFoundError(f"{p}.index: no bundled FreeDict {src}-{tgt} dictionary")
     return p
 
+# %% ../nbs/00_data.ipynb #3c3c9216
 def read_dictd(path) -> list[tuple[str, str]]:
     "Entries `(headword, body)` of a dictd dictionary, given its `.index` path or the common base path"
     path = Path(path)
@@ -437,8 +440,9 @@ class DownloadError(OSError):
     "A download failed; `.part` holds any bytes received so far (run again to resume)"
 
 def hash_file(path, algo='sha256') -> str:
-    "Hex digest of the file at `path` (read a megabyte at a time)"
-    h = hashlib.new(algo)
+    "Hex digest of the file at `path` (read a megabyte at a time); `algo='git'`: git's blob id, the sha1 of `blob SIZE\\0` + the bytes"
+    h = hashlib.new('sha1' if algo == 'git' else algo)
+    if algo == 'git': h.update(b'blob %d\0' % Path(path).stat().st_size)
     with open(path, 'rb') as f:
         for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
     return h.hexdigest()
@@ -533,6 +537,7 @@ def get_wiki_dump(lang, date='latest', base=WIKI_BASE, home=None, **kw) -> Path:
     if sha1 is None: raise DownloadError(f"{fn} is not listed in {sums}: no such dump for {lang!r}/{date!r}?")
     return download(f'{base}/{lang}wiki/{date}/{fn}', d/fn, checksum=sha1, algo='sha1', **kw)
 
+# %% ../nbs/00_data.ipynb #9ed0e20c
 def get_fasttext(lang, kind='cc', base=FASTTEXT_BASE, home=None, **kw) -> Path:
     "Download fastText vectors: `cc.{lang}.300.vec.gz` (Common Crawl + Wikipedia, 157 languages) or `wiki.{lang}.vec`"
     _check_code(lang)
@@ -567,3 +572,51 @@ def get_wikitext(name='wikitext-2', base=WIKITEXT_BASE, home=None, **kw) -> Path
         if out.exists(): shutil.rmtree(out)
         os.replace(src, out); (out/'.complete').touch(); shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+# %% ../nbs/00_data.ipynb #64b8c8b9
+BIBLE_COMMIT = '44e5fca1bfb369a5da2ee23ebc6f421c88489c5c'        # christos-c/bible-corpus, May 2025: what bible-corpus.sha1 lists
+BIBLE_BASE = f'https://raw.githubusercontent.com/christos-c/bible-corpus/{BIBLE_COMMIT}/bibles'
+
+def bible_catalog() -> pd.DataFrame:
+    "The bible-corpus's Bibles, one row a file: its `metadata.csv` (bundled) with lower-case column names, and each file's git blob id"
+    m = pd.read_csv(ASSETS/'bible'/'metadata.csv', dtype=str, keep_default_na=False)
+    m = m.rename(columns={'Filename': 'file', 'ISO_639-3': 'iso3'}).rename(columns=str.lower)
+    ids = dict(reversed(l.split('  ', 1)) for l in read_text(ASSETS/'bible'/'bible-corpus.sha1').splitlines() if l and l[0] != '#')
+    return m.assign(git_sha1=m.file.map(ids))
+
+# %% ../nbs/00_data.ipynb #961766b4
+def _fold(s) -> str:
+    "`s` for comparing names: case, accents, apostrophes and punctuation folded away ('K’iche’' -> 'kiche')"
+    import unicodedata
+    return ''.join(c for c in unicodedata.normalize('NFKD', str(s).casefold()) if c.isalnum())
+
+def _code_tag(s) -> str | None:
+    "The standard BCP 47 tag of an ISO 639 code `s` ('gla' -> 'gd'), None for anything else"
+    import langcodes
+    if not re.fullmatch(r'[A-Za-z]{2,3}', s): return None
+    try: return langcodes.standardize_tag(s.lower())
+    except (ValueError, LookupError): return None
+
+def find_bible(query) -> pd.Series:
+    "The `bible_catalog` row of the Bible `query` names: a file (`Wolof-NT.xml`, `K'iche'-NT-SIL`), an ISO 639 code or a language name"
+    cat, q = bible_catalog(), str(query).strip()
+    stems, tag = cat.file.str.replace(r'\.xml$', '', regex=True), _code_tag(q)
+    names = {_fold(q)} | ({_fold(lang_name(tag))} if tag else set())
+    tests = [stems.map(_fold) == _fold(re.sub(r'\.xml$', '', q)), cat.iso3.map(_code_tag) == tag if tag else None,
+             cat.language.map(_fold).isin(names), cat.language.map(lambda l: bool(names & {_fold(w) for w in re.split(r'[\s()-]+', l)})),
+             stems.map(lambda s: _fold(s.split('-')[0])).isin(names)]
+    for hit in (t for t in tests if t is not None and t.any()): return cat[hit].loc[lambda d: d.file.str.len().idxmin()]
+    import difflib
+    known = {_fold(l): l for l in cat.language} | {_fold(s): s for s in stems}
+    close = [known[k] for k in difflib.get_close_matches(_fold(q), known, n=4, cutoff=0.6)]
+    raise ValueError(f"no Bible for {q!r} in the bible-corpus ({len(cat)} Bibles; `lmcourse data bibles` lists them)" +
+                     (f"; closest: {', '.join(dict.fromkeys(close))}" if close else ""))
+
+# %% ../nbs/00_data.ipynb #877543be
+def get_bible(lang, base=BIBLE_BASE, home=None, **kw) -> Path:
+    "Path of the Bible of `lang` (anything `find_bible` takes): bundled, or downloaded from the bible-corpus and checked against its blob id"
+    from urllib.parse import quote
+    if lang in LANGS.index or lang in set(LANGS.iso3): return bible_path(lang)
+    row = find_bible(lang)
+    if row.file in set(LANGS.bible): return ASSETS/'bible'/(row.file + '.xz')
+    return download(f'{base}/{quote(row.file)}', Path(home or lmcourse_home())/'bible'/row.file, checksum=row.git_sha1, algo='git', **kw)

@@ -48,6 +48,7 @@ CONDITIONS = {'frozen_en': 'embedding only, frozen English LM', 'full': 'full fi
               'scratch': 'from scratch', 'frozen_random': 'embedding only, frozen random LM'}
 LRS = dict(frozen_en=1e-1, full=1e-1, scratch=1e-1, frozen_random=1.)
 
+# %% ../nbs/04_freeze.ipynb #62b6b77c
 class ValidCurve(Callback):
     "Validation perplexity before training and every `every` training batches, against the tokens trained on"
     order = 70
@@ -65,6 +66,7 @@ class ValidCurve(Callback):
         m.train(training); enc.hidden, enc.bs = h, bs
         self.log.append((self.tokens, ppl))
 
+# %% ../nbs/04_freeze.ipynb #86f23693
 def transfer_run(cond, src, src_vocab, dls, cfg='tiny', epochs=1, lr=None, seed=0, every=20, init='mean', start=None,
                  cache=None) -> dict:
     "Train a language-B LM on `dls` under `cond` (a key of `CONDITIONS`) from source LM `src`; its curve, perplexity and model"
@@ -98,6 +100,7 @@ def transfer_run(cond, src, src_vocab, dls, cfg='tiny', epochs=1, lr=None, seed=
     return dict(cond=cond, seed=seed, lr=lr, ppl=vc.log[-1][1], seconds=time.perf_counter() - t, curve=vc.log,
                 model=m.eval(), **param_counts(m))
 
+# %% ../nbs/04_freeze.ipynb #d46bf5c5
 def run_key(cond, src, src_vocab, dls, cfg, epochs, lr, seed, every, init) -> str:
     "Name of a `transfer_run`: condition, seed, and a SHA-256 of all that decides it (settings, source LM and vocabulary, data)"
     h = hashlib.sha256(json.dumps([RUNS_VERSION, cond, lm_config(cfg), epochs, lr, seed, every, init, list(src_vocab),
@@ -117,6 +120,7 @@ def freeze_experiment(src, src_vocab, dls, cfg='tiny', conds=tuple(CONDITIONS), 
     curves = pd.DataFrame([(r['cond'], r['seed'], n, p) for r in runs for n, p in r.pop('curve')], columns=['cond', 'seed', 'tokens', 'ppl'])
     return curves, pd.DataFrame(runs), models
 
+# %% ../nbs/04_freeze.ipynb #dc93225a
 def runs_table(runs, conds=None) -> pd.DataFrame:
     "Final perplexity over seeds (mean, sd, min, max), learning rate, trainable parameters and time of each condition"
     t = runs.groupby('cond').agg(ppl_mean=('ppl', 'mean'), ppl_std=('ppl', 'std'), ppl_min=('ppl', 'min'), ppl_max=('ppl', 'max'),

@@ -174,6 +174,7 @@ def _plain(o):
     if isinstance(o, np.generic): return o.item()
     return o
 
+# %% ../nbs/03_lm.ipynb #af16b0d0
 def save_torch(obj, path):
     "`torch.save` to a temporary file, then rename: never a half-written file under `path`"
     buf = io.BytesIO(); torch.save(obj, buf)
@@ -447,6 +448,7 @@ def export_lm(learn, path, lang, name=None, files=None, **card) -> Path:
     os.replace(tmp, path)
     return path
 
+# %% ../nbs/03_lm.ipynb #ded0a970
 def _write_model(learn, tmp, path, lang, name, files, card):
     "The files of `export_lm`, into the folder `tmp`"
     for f in files or []: shutil.copyfile(f, tmp/Path(f).name)
@@ -468,6 +470,7 @@ def _write_model(learn, tmp, path, lang, name, files, card):
     info['files'] = {p.name: hash_file(p) for p in sorted(tmp.iterdir())}
     (tmp/'card.json').write_text(json.dumps(info, indent=1, ensure_ascii=False), encoding='utf-8')
 
+# %% ../nbs/03_lm.ipynb #e610c8d7
 class ZooLM:
     "A language model loaded from a zoo folder: `model`, `vocab`, `tok`, `config`, `card`"
     def __init__(self, model, vocab, tok, config, card): self.model, self.vocab, self.tok, self.config, self.card = model, vocab, tok, config, card

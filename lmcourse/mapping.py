@@ -18,57 +18,12 @@ try: import numba
 except ImportError: numba = None           # then dictionary induction runs on torch ops alone, as on a GPU
 
 # %% auto #0
-__all__ = ['MODES', 'write_vec', 'train_vectors', 'kv_rows', 'vectors_path', 'bible_vectors', 'split_pairs', 'course_dict',
-           'normalize_emb', 'procrustes', 'fit_mapping', 'induce', 'script', 'identical_seed', 'dict_ids',
-           'unsupervised_seed', 'self_learn', 'map_embeddings', 'mapped_rows', 'mapped_transplant', 'mapped_init',
-           'corpus_vectors']
+__all__ = ['MODES', 'train_vectors', 'kv_rows', 'vectors_path', 'bible_vectors', 'split_pairs', 'course_dict', 'normalize_emb',
+           'procrustes', 'fit_mapping', 'induce', 'script', 'identical_seed', 'dict_ids', 'unsupervised_seed',
+           'self_learn', 'map_embeddings', 'mapped_rows', 'mapped_transplant', 'mapped_init', 'corpus_vectors',
+           'write_vec']
 
-# %% ../nbs/05_crosslingual.ipynb #dbe7ec15
-if numba:
-    @numba.njit(cache=True)
-    def _nb_fmt(Q, neg, wb, wo, out):
-        "Lines `word q[0] q[1] ...` into `out`, each `q` (a value times 1e6, rounded, as a positive int) written as `%.6f` would: bytes used"
-        p = 0
-        for i in range(Q.shape[0]):
-            for k in range(wo[i], wo[i + 1]): out[p] = wb[k]; p += 1
-            for j in range(Q.shape[1]):
-                out[p] = 32; p += 1
-                if neg[i, j]: out[p] = 45; p += 1
-                ip, fp, n = Q[i, j] // 1000000, Q[i, j] % 1000000, 1
-                t = ip
-                while t >= 10: t //= 10; n += 1
-                for k in range(n - 1, -1, -1): out[p + k] = 48 + ip % 10; ip //= 10
-                p += n; out[p] = 46; p += 1
-                for k in range(5, -1, -1): out[p + k] = 48 + fp % 10; fp //= 10
-                p += 6
-            out[p] = 10; p += 1
-        return p
-
-def _vec_lines(words, M) -> bytes:
-    "The `.vec` lines of `words` and the float32 rows of `M`, numbers as `%.6f` (compiled when numba is there)"
-    if not (numba and len(M) and np.isfinite(M).all() and np.abs(M).max() < 1e12):
-        row = ' '.join(['%.6f'] * M.shape[1])
-        return ''.join(f'{w} {row % tuple(r)}\n' for w, r in zip(words, M.tolist())).encode('utf-8')
-    Q = np.rint(np.abs(M.astype(np.float64)) * 1e6).astype(np.int64)   # exact: a float32 times 1e6 fits a double's 53 bits
-    wb = [w.encode('utf-8') for w in words]; wo = np.cumsum([0] + [len(b) for b in wb])
-    out = np.empty(int(wo[-1]) + len(M) + M.size * (9 + len(str(int(Q.max()) // 10**6))), np.uint8)
-    return out[:_nb_fmt(Q, np.signbit(M), np.frombuffer(b''.join(wb), np.uint8), wo, out)].tobytes()
-
-def write_vec(words, M, path, chunk=20_000) -> Path:
-    "Write `words` and the rows of `M` as a `.vec` text file, a chunk at a time, atomically"
-    M, path = torch.as_tensor(M).float().numpy(), Path(path)
-    if len(words) != len(M): raise ValueError(f"{len(words):,} words for {len(M):,} vectors")
-    if bad := [w for w in words if not w or any(c.isspace() for c in w)][:3]:
-        raise ValueError(f"words must be non-empty without spaces, or the file cannot be read back: {bad!r}")
-    path.parent.mkdir(parents=True, exist_ok=True); tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    try:
-        with open(tmp, 'wb') as f:
-            f.write(f'{len(M)} {M.shape[1]}\n'.encode())
-            for i in range(0, len(M), chunk): f.write(_vec_lines(words[i:i+chunk], M[i:i+chunk]))
-        os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-    return path
-
+# %% ../nbs/05_crosslingual.ipynb #5da2421d
 def _crc(s): return zlib.crc32(s.encode('utf-8'))        # gensim's default, `hash`, changes from one Python process to the next
 
 def train_vectors(sents, kind='word2vec', dim=100, window=5, min_count=3, epochs=10, sg=1, workers=1, seed=0, hashfxn=_crc, **kw):
@@ -175,6 +130,7 @@ def _rows(Q, K, pen, keep_prob, g, bs=None):
         best.append(s.max(1).values); s.sub_(pen / 2); arg.append(_pick(s, keep_prob, g))
     return torch.cat(best), torch.cat(arg)
 
+# %% ../nbs/05_crosslingual.ipynb #ede4099c
 if numba:
     @numba.njit(cache=True, inline='always')
     def _ins(v, ix, d, x, i):
@@ -206,6 +162,7 @@ if numba:
                     if not cvs[t, j, q] > cv[j, d - 1]: break
                     _ins(cv[j], ci[j], d, cvs[t, j, q], cis[t, j, q])
 
+# %% ../nbs/05_crosslingual.ipynb #6861f16f
 def _scan(xw, zw, hr, hc, dr, dc, S=None):
     "Each row's top `dr[i]` of `S - hc` and each column's top `dc[j]` of `S - hr[:, None]`, `S = xw @ zw.T` (or the given `S`): values, indices"
     n, m = len(xw), len(zw)
@@ -241,6 +198,7 @@ def _induce_cpu(xw, zw, csls, keep_prob, direction, g, mem, bufs):
     rv, ri, cv, ci = _scan(xw, zw, (pen_s / 2).numpy(), (pen_t / 2).numpy(), df, db, S)
     return ks[:, 0], kt[:, 0], _kept(rv, ri, df), _kept(cv, ci, db)
 
+# %% ../nbs/05_crosslingual.ipynb #0785565a
 @torch.no_grad()
 def induce(xw, zw, csls=10, keep_prob=1., direction='union', g=None, mem=2**27, bufs=None, compiled=True):
     "One round of dictionary induction between mapped `xw` and `zw` (unit rows): (source ids, target ids, objective)"
@@ -265,6 +223,7 @@ def induce(xw, zw, csls=10, keep_prob=1., direction='union', g=None, mem=2**27, 
     if direction == 'backward': return sb, ar(len(zw)), bb.mean().item()
     return torch.cat([ar(len(xw)), sb]), torch.cat([tf, ar(len(zw))]), (fb.mean() + bb.mean()).item() / 2
 
+# %% ../nbs/05_crosslingual.ipynb #d6df412a
 def script(words, n=2000) -> str:
     "The most common Unicode script (LATIN, CYRILLIC, ARABIC...) of the letters of the first `n` of `words`"
     import unicodedata
@@ -284,6 +243,7 @@ def identical_seed(src_words, trg_words, numerals=False, min_pairs=20):
         warnings.warn(f"only {len(pairs)} {what} to start from ({why}): self-learning from so few is unreliable")
     si, ti = zip(*pairs); return torch.tensor(si), torch.tensor(ti)
 
+# %% ../nbs/05_crosslingual.ipynb #9a398fd3
 def dict_ids(pairs, src_words, trg_words, report=None):
     "Rows of a dictionary's `(src, tgt)` pairs in both vocabularies; blank, duplicate and unknown-word pairs dropped and counted in `report`"
     s2i, t2i = {w: i for i, w in enumerate(src_words)}, {w: i for i, w in enumerate(trg_words)}
@@ -318,6 +278,7 @@ def unsupervised_seed(X, Z, sim_size=4000, csls=10, norm=('unit', 'center', 'uni
     ar = torch.arange(n, device=sim.device)
     return torch.cat([ar, sim.argmax(0)]), torch.cat([sim.argmax(1), ar])
 
+# %% ../nbs/05_crosslingual.ipynb #5f78b884
 def self_learn(X, Z, si, ti, vocab_cutoff=20_000, csls=10, direction='union', keep_prob=0.1, multiplier=2., interval=50,
                threshold=1e-6, seed=0, final=None, log=None, progress=False):
     "Artetxe et al.'s robust self-learning from seed rows `si`, `ti`: map, re-induce the dictionary, repeat until it stops improving"
@@ -341,6 +302,7 @@ def self_learn(X, Z, si, ti, vocab_cutoff=20_000, csls=10, direction='union', ke
     xw, zw = fit_mapping(X, Z, si, ti, **(final or {}))
     return xw, zw, dict(iterations=it - 1, objective=best, dict_size=len(si))
 
+# %% ../nbs/05_crosslingual.ipynb #db801a1e
 MODES = ('orthogonal', 'supervised', 'semi_supervised', 'identical', 'numerals', 'unsupervised')
 
 def map_embeddings(X, Z, src_words=None, trg_words=None, mode='supervised', pairs=None, norm=('unit', 'center', 'unit'),
@@ -413,3 +375,50 @@ def corpus_vectors(corpus, split='train', workers=1, **kw):
     from lmcourse.corpus import read_split
     from lmcourse.data import words
     return train_vectors([words(l) for d in read_split(corpus, split) for l in d.split('\n')], workers=workers, **kw)
+
+# %% ../nbs/05_crosslingual.ipynb #dbe7ec15
+if numba:
+    @numba.njit(cache=True)
+    def _nb_fmt(Q, neg, wb, wo, out):
+        "Lines `word q[0] q[1] ...` into `out`, each `q` (a value times 1e6, rounded, as a positive int) written as `%.6f` would: bytes used"
+        p = 0
+        for i in range(Q.shape[0]):
+            for k in range(wo[i], wo[i + 1]): out[p] = wb[k]; p += 1
+            for j in range(Q.shape[1]):
+                out[p] = 32; p += 1
+                if neg[i, j]: out[p] = 45; p += 1
+                ip, fp, n = Q[i, j] // 1000000, Q[i, j] % 1000000, 1
+                t = ip
+                while t >= 10: t //= 10; n += 1
+                for k in range(n - 1, -1, -1): out[p + k] = 48 + ip % 10; ip //= 10
+                p += n; out[p] = 46; p += 1
+                for k in range(5, -1, -1): out[p + k] = 48 + fp % 10; fp //= 10
+                p += 6
+            out[p] = 10; p += 1
+        return p
+
+# %% ../nbs/05_crosslingual.ipynb #c4a58f5d
+def _vec_lines(words, M) -> bytes:
+    "The `.vec` lines of `words` and the float32 rows of `M`, numbers as `%.6f` (compiled when numba is there)"
+    if not (numba and len(M) and np.isfinite(M).all() and np.abs(M).max() < 1e12):
+        row = ' '.join(['%.6f'] * M.shape[1])
+        return ''.join(f'{w} {row % tuple(r)}\n' for w, r in zip(words, M.tolist())).encode('utf-8')
+    Q = np.rint(np.abs(M.astype(np.float64)) * 1e6).astype(np.int64)   # exact: a float32 times 1e6 fits a double's 53 bits
+    wb = [w.encode('utf-8') for w in words]; wo = np.cumsum([0] + [len(b) for b in wb])
+    out = np.empty(int(wo[-1]) + len(M) + M.size * (9 + len(str(int(Q.max()) // 10**6))), np.uint8)
+    return out[:_nb_fmt(Q, np.signbit(M), np.frombuffer(b''.join(wb), np.uint8), wo, out)].tobytes()
+
+def write_vec(words, M, path, chunk=20_000) -> Path:
+    "Write `words` and the rows of `M` as a `.vec` text file, a chunk at a time, atomically"
+    M, path = torch.as_tensor(M).float().numpy(), Path(path)
+    if len(words) != len(M): raise ValueError(f"{len(words):,} words for {len(M):,} vectors")
+    if bad := [w for w in words if not w or any(c.isspace() for c in w)][:3]:
+        raise ValueError(f"words must be non-empty without spaces, or the file cannot be read back: {bad!r}")
+    path.parent.mkdir(parents=True, exist_ok=True); tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(f'{len(M)} {M.shape[1]}\n'.encode())
+            for i in range(0, len(M), chunk): f.write(_vec_lines(words[i:i+chunk], M[i:i+chunk]))
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+    return path

@@ -12,7 +12,7 @@ import json, os, random, re, shutil, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 from .data import (LANGS, lmcourse_home, read_bible, atomic_write, file_lock, read_muse, read_vectors, write_vectors, hash_file,
-                           read_json, safe_name, remove_tree, fault_point, lang_name)
+                           read_json, safe_name, remove_tree, fault_point, lang_name, find_bible, get_bible)
 from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_stats
 from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, load_torch, save_torch, Numericalizer,
                          stream_perplexity, unigram_perplexity, generate, export_lm, load_lm, get_device, hardware,
@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['STAGES', 'METHODS', 'TOKS', 'START_STAGES', 'REPRODUCIBLE', 'NAMES', 'Stages', 'CurveLog', 'EpochBar', 'train_stage',
-           'zoo_path', 'build', 'plot_pairs', 'write_report', 'zoo_list', 'zoo_load']
+           'zoo_path', 'build', 'plot_pairs', 'write_report', 'zoo_list', 'zoo_load', 'build_many']
 
 # %% ../nbs/06_zoo.ipynb #0961bf17
 class Stages:
@@ -133,6 +133,15 @@ def _parallel(lang, src, parallel) -> str | None:
     if src[0] == 'bible' and lang in LANGS.index: return lang
     return src[0] if re.search(r'\.xml(\.(gz|xz|bz2))?$', src[0], re.I) else None
 
+def _bible(lang, src, home, base=None) -> tuple[str, Path | None, str]:
+    "For source 'bible' and a language with no bundled Bible: its ISO 639-3 code, its Bible downloaded from the bible-corpus, the name's stem"
+    if src[0] != 'bible' or lang in LANGS.index or lang in set(LANGS.iso3): return lang, None, src[0]
+    row = find_bible(lang)                                   # a code, a name or a file; an unknown one is told the closest names
+    if row.file in set(LANGS.bible): return LANGS.index[LANGS.bible == row.file][0], None, 'bible'
+    path = get_bible(row.file, home=home, **({'base': base.rstrip('/')} if base else {}))
+    main = find_bible(row.iso3).file == row.file             # a second edition of a language is named for its file
+    return row.iso3, path, 'bible' if main else re.sub(r"[^\w'+-]+", '_', row.file.rsplit('.', 1)[0])
+
 # %% ../nbs/06_zoo.ipynb #13a743be
 def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw, init=None, parallel=None,
           tok=None, vocab=None) -> SimpleNamespace:
@@ -146,20 +155,21 @@ def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path
         raise ValueError(f"vocab (sentencepiece pieces) needs tok 'sp' and at least 100, not tok {tok!r}, vocab {vocab}")
     if epochs is not None and epochs < 1: raise ValueError(f"epochs must be at least 1, not {epochs}")
     cfg, src = lm_config(size), [str(s) for s in ([source] if isinstance(source, (str, Path)) else source)]
-    lang = safe_name(lang, 'language code')
-    stem = src[0] if src[0] in ('bible', 'wiki', 'crawl') else re.sub(r"[^\w'+-]+", '_', Path(src[0]).name.split('.')[0]).strip('_')
+    lang, bible, stem = _bible(safe_name(lang, 'language code'), src, home or lmcourse_home(), src_kw.get('base_url'))
+    if not bible: stem = src[0] if src[0] in ('bible', 'wiki', 'crawl') else re.sub(r"[^\w'+-]+", '_', Path(src[0]).name.split('.')[0]).strip('_')
     name = safe_name(name or f"{lang}-{stem or 'corpus'}-{size}{'' if tok == TOKS[0] else '-' + tok}", 'model name')
     zoo = zoo_path(zoo); transfer = method == 'transfer'
-    par = _parallel(lang, src, parallel) if transfer else None
+    par = _parallel(lang, [str(bible)] if bible else src, parallel) if transfer else None
     init = (init or ('aligned' if par else 'mapped')) if transfer else None
     if init == 'aligned' and not par:
         raise ValueError("init 'aligned' needs a Bible verse-aligned with the English one: source 'bible' (a bundled language), a CES Bible "
                          "as the source, or --parallel FILE.xml; or choose --init mapped")
     epochs = epochs or cfg['epochs']
-    settings = dict(lang=lang, source=src, size=size, tok=tok, vocab=vocab, method=method, init=init, parallel=par if init == 'aligned' else None, epochs=epochs,
-                    seed=seed, dict=str(dict_path) if dict_path else None, **src_kw)
+    settings = dict(lang=lang, source=src, size=size, tok=tok, vocab=vocab, method=method, init=init, epochs=epochs, seed=seed,
+                    parallel=(bible.name if bible and par == str(bible) else par) if init == 'aligned' else None,
+                    dict=str(dict_path) if dict_path else None, **({'bible': bible.name} if bible else {}), **src_kw)
     keep = ('corpus', 'stats', 'train', 'evaluate', 'report', 'publish') + (('source', 'baseline') + START_STAGES[init] if transfer else ())
-    return SimpleNamespace(lang=lang, src=src, size=size, tok=tok, vocab=vocab, cfg=cfg, method=method, transfer=transfer, init=init, parallel=par,
+    return SimpleNamespace(lang=lang, src=src, bible=bible, size=size, tok=tok, vocab=vocab, cfg=cfg, method=method, transfer=transfer, init=init, parallel=par,
                            main='transfer' if transfer else 'scratch', epochs=epochs, name=name, zoo=zoo, work=zoo.parent/'builds'/name,
                            home=Path(home or lmcourse_home()), dev=get_device(device), dict_path=dict_path, seed=seed, progress=progress,
                            src_kw=src_kw, settings=settings, stages=[s for s in STAGES if s in keep])
@@ -168,14 +178,14 @@ def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path
 def _get_corpus(b) -> Path:
     "A prepared corpus folder for the build's source: bundled Bible, Wikipedia, a crawl, a folder or a file"
     kind, out = b.src[0], b.work/'corpus'
-    if kind == 'bible':
+    if kind == 'bible' and not b.bible:
         if b.lang not in LANGS.index:
             raise ValueError(f"no bundled Bible for {b.lang!r} (bundled: {', '.join(LANGS.index)}): use source 'wiki', 'crawl' or a file")
         return course_corpus(b.lang, home=b.home)
     if (out/'meta.json').exists(): return out
     if kind in ('wiki', 'crawl'): docs = _fetch_source(b, kind)
     else:
-        docs = Path(kind)
+        docs = b.bible or Path(kind)
         if not docs.exists(): raise FileNotFoundError(f"{docs}: no such corpus (source is 'bible', 'wiki', 'crawl' or a path)")
         if docs.is_dir():
             if not (docs/'meta.json').exists(): raise ValueError(f"{docs}: not a prepared corpus folder (no meta.json)")
@@ -546,3 +556,30 @@ def zoo_load(name, zoo=None, device=None):
     if hash_file(p/'card.json') != idx[name].get('card_sha256'):
         raise ValueError(f"{p/'card.json'}: SHA-256 differs from the zoo index: the card was changed after publishing")
     return load_lm(p, device)
+
+# %% ../nbs/06_zoo.ipynb #1fb7cbe3
+def _summary_row(lang, card=None, error=None, seconds=0.) -> dict:
+    "One language's line of a many-language run: its bits per character against its baselines, or its error"
+    if card is None: return dict(lang=lang, language=lang_name(lang), name='', status='failed', error=error, seconds=round(seconds, 1))
+    bl = card.get('baselines', {})
+    return dict(lang=lang, language=lang_name(card['lang']), name=card['name'], status='built', error='', test_bpc=card.get('test_bpc'),
+                scratch_bpc=bl.get('scratch', {}).get('test_bpc'), unigram_bpc=bl.get('unigram', {}).get('test_bpc'),
+                build_seconds=card.get('build_seconds'), seconds=round(seconds, 1))
+
+def build_many(langs, zoo=None, summary=None, progress=True, **kw) -> pd.DataFrame:
+    "`build` each of `langs` in turn; a failure is recorded and the rest go on; the summary (one row a language) is written after each"
+    if kw.get('name'): raise ValueError("a name is for one build: leave it out when building several languages")
+    langs = list(dict.fromkeys(l.strip() for l in langs if l.strip()))
+    out = Path(summary or zoo_path(zoo).parent/'builds'/'summary.tsv'); rows = []
+    for i, lang in enumerate(langs, 1):
+        if progress: print(f"== {i}/{len(langs)}: {lang}", flush=True)
+        t = time.time()
+        try: rows.append(_summary_row(lang, build(lang, zoo=zoo, progress=progress, **kw), seconds=time.time() - t))
+        except Exception as e:
+            msg = ' '.join(str(e).split()) or type(e).__name__
+            rows.append(_summary_row(lang, error=msg, seconds=time.time() - t))
+            print(f"{lang}: failed: {msg}", file=sys.stderr, flush=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out, pd.DataFrame(rows).to_csv(sep='\t', index=False))
+    if progress: print(f"summary: {out}")
+    return pd.DataFrame(rows)

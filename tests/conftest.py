@@ -99,3 +99,22 @@ def lmcourse_cmd(*args, home=None, fault=None, timeout=600):
 def lmc():
     "`lmc(*args, home=, fault=)`: `lmcourse ARGS` in a new process; the `CompletedProcess`"
     return lmcourse_cmd
+
+
+@pytest.fixture
+def bible_mirror(http):
+    """`bible_mirror(*files, change=None)`: serve those bible-corpus files on the `http` server under /bibles/ (URL-quoted, as
+    GitHub has them), from the course's shared copy (`../shared/data/bible-nt`, xz-compressed); `change(bytes) -> bytes`
+    alters what is served. The base URL; `bible_mirror.dir` is the shared folder."""
+    import lzma, os
+    from pathlib import Path
+    from urllib.parse import quote
+    d = Path(__file__).resolve().parents[2]/'shared'/'data'/'bible-nt'
+    if not d.is_dir(): (pytest.fail if os.environ.get('CI') else pytest.skip)(f"{d}: the course's shared data is not beside the repository")
+    def serve(*files, change=None):
+        for f in files:
+            data = lzma.decompress((d/(f + '.xz')).read_bytes())
+            http.routes['/bibles/' + quote(f)] = dict(data=change(data) if change else data)
+        return http.url('/bibles')
+    serve.dir = d
+    return serve

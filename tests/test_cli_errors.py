@@ -64,6 +64,8 @@ def setups(d: Path, http):
                                            "notext.tsv, line 1: expected 'verse id<TAB>text'"),
         'aligned start with no Bible': (['zoo', 'build', '--lang', 'xx', '--source', d/'array.jsonl', '--init', 'aligned', '--home', d/'home'],
                                         "init 'aligned' needs a Bible verse-aligned with the English one"),
+        'unknown language for a Bible': (['zoo', 'build', '--lang', 'Wolloff', '--home', d/'home'], "no Bible for 'Wolloff' in the bible-corpus"),
+        'a name for several builds': (['zoo', 'build', '--lang', 'sw', 'zu', '--name', 'x', '--home', d/'home'], 'a name is for one build'),
         'language code with a path in train': (['train', '--corpus', 'bible:zu', '--lang', '../zu', '--out', d/'t3'], "language code '../zu' cannot be"),
     } | ({} if lm.torch.cuda.is_available() else {'cuda without a GPU': (['train', *zu, '--device', 'cuda', '--epochs', '1'], 'sees no CUDA GPU')})
 

@@ -1,5 +1,6 @@
 """The downloader against a real HTTP server on 127.0.0.1: transfers, resume, faults, verification, named sources."""
-import hashlib, io, os, socket, subprocess, sys, tarfile
+import hashlib, io, lzma, os, socket, subprocess, sys, tarfile
+from urllib.parse import quote
 from pathlib import Path
 import pytest
 from gensim.test.utils import datapath
@@ -178,3 +179,36 @@ def test_cli_get(http, home):
     assert Path(r.stdout.strip()).read_bytes() == DUMP
     r = run_cli('data', 'get', 'wiki', '--lang', 'yo', '--base-url', http.url(), '--retries', '0', home=home)
     assert r.returncode == 1 and 'HTTP 404' in r.stderr and 'Traceback' not in r.stderr
+
+
+def test_any_bible_of_the_corpus(http, home, bible_mirror):
+    "By ISO 639-3 code, ISO 639-1 code, or name with apostrophes: downloaded once, byte for byte the corpus's file"
+    base = bible_mirror('Wolof-NT.xml', "K'iche'-NT.xml", 'Gaelic-PART.xml')
+    for q, f in [('wol', 'Wolof-NT.xml'), ("K’iche’", "K'iche'-NT.xml"), ('gd', 'Gaelic-PART.xml')]:
+        p = D.get_bible(q, base=base, progress=False)
+        assert p == home/'bible'/f and p.read_bytes() == lzma.decompress((bible_mirror.dir/(f + '.xz')).read_bytes())
+        assert len(D.read_bible(p)) > 600
+    n = len(http.log); D.get_bible('Wolof', base=base, progress=False); assert len(http.log) == n
+    assert D.get_bible('zu', base=base) == D.bible_path('zu') and len(http.log) == n       # bundled: no download
+    assert [p for p, *_ in http.log] == ['/bibles/Wolof-NT.xml', '/bibles/K%27iche%27-NT.xml', '/bibles/Gaelic-PART.xml']
+
+
+def test_a_bible_that_fails_its_check_is_not_kept(http, home, bible_mirror):
+    "One changed byte: the git blob id differs, nothing is left; a cut transfer resumes to the right bytes"
+    base = bible_mirror('Dinka-NT.xml', change=lambda b: b.replace(b'<seg', b'<seG', 1))
+    with pytest.raises(D.DownloadError, match='git checksum mismatch'): D.get_bible('dik', base=base, progress=False, retries=0)
+    assert files(home/'bible') == []
+    base = bible_mirror('Dinka-NT.xml')
+    http.routes['/bibles/Dinka-NT.xml'].update(mode='cut', at=500_000, times=1)
+    p = D.get_bible('Dinka', base=base, progress=False, retries=1)
+    assert D.hash_file(p, 'git') == D.find_bible('dik').git_sha1 and http.log[-1][1] == 'bytes=500000-'
+
+
+def test_cli_get_bible(http, home, bible_mirror):
+    base = bible_mirror('Wolof-NT.xml')
+    r = run_cli('data', 'get', 'bible', '--lang', 'wol', '--base-url', base, home=home)
+    assert r.returncode == 0 and Path(r.stdout.strip()) == home/'bible'/'Wolof-NT.xml', r.stderr
+    r = run_cli('data', 'get', 'bible', '--lang', 'Wolloff', '--base-url', base, home=home)
+    assert r.returncode == 1 and r.stderr.strip().splitlines()[-1].endswith('closest: Wolof, Wolof-NT') and 'Traceback' not in r.stderr
+    r = run_cli('data', 'bibles', home=home)
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 109 and "K'iche'-NT-SIL.xml" in r.stdout

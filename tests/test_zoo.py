@@ -238,3 +238,29 @@ def test_build_from_a_wikipedia_dump_over_http(http, tmp_path, lmc):
     meta = json.loads((tmp_path/'builds'/'en-wiki-micro'/'corpus'/'meta.json').read_text())
     assert sum(v['docs'] for v in meta.values()) > 20
     assert any(p[0].startswith('/enwiki/latest/enwiki-latest-pages') for p in http.log)
+
+
+def test_many_languages_in_one_command(micro, built, bible_mirror, http, lmc):
+    """`zoo build --lang gd Klingon Potawatomi`: two partial Bibles of the bible-corpus, by ISO 639-1 code and by name,
+    downloaded from a server on 127.0.0.1, checked, and each built from its aligned start; the unknown language is
+    recorded with the closest names the corpus has, and the others are built all the same. Run again, nothing is
+    downloaded or trained again."""
+    import pandas as pd
+    base = bible_mirror('Gaelic-PART.xml', 'Potawatomi-PART.xml')
+    zoo = built[0]                                     # the reference home: its English micro LM is trained already
+    args = ('zoo', 'build', '--lang', 'gd', 'Klingon', 'Potawatomi', '--size', 'micro', '--epochs', '1', '--zoo', zoo, '--home', zoo.parent,
+            '--base-url', base)
+    r = lmc(*args)
+    last = r.stderr.strip().splitlines()[-1]
+    assert r.returncode == 1 and '1 of 3 languages failed' in last and "Klingon: no Bible for 'Klingon'" in last, r.stderr[-3000:]
+    t = pd.read_csv(zoo.parent/'builds'/'summary.tsv', sep='\t', keep_default_na=False)
+    assert t.status.tolist() == ['built', 'failed', 'built'] and t.name.tolist() == ['gla-bible-micro', '', 'pot-bible-micro'], t
+    assert (t.test_bpc[[0, 2]].astype(float) < t.unigram_bpc[[0, 2]].astype(float)).all()
+    for name, f in [('gla-bible-micro', 'Gaelic-PART.xml'), ('pot-bible-micro', 'Potawatomi-PART.xml')]:
+        card, n = json.loads((zoo/name/'card.json').read_text(encoding='utf-8')), len(D.read_bible(bible_mirror.dir/(f + '.xz')))
+        assert card['init'] == 'aligned' and card['settings']['bible'] == f
+        assert card['alignment']['verses_total'] == n and 0 < card['alignment']['verses'] < n
+    assert 'Scottish Gaelic' in (zoo/'gla-bible-micro'/'report.md').read_text(encoding='utf-8')
+    n = len(http.log)
+    r = lmc(*args)
+    assert r.returncode == 1 and r.stdout.count('done before') >= 2 and len(http.log) == n, r.stdout[-2000:]
