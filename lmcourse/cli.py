@@ -231,17 +231,19 @@ def _zoo_list(a):
     t = t.round({'test_bpc': 3, 'test_unk_rate': 3, 'valid_perplexity': 1, 'test_perplexity': 1})
     print(t.to_string() if len(t) else f"{Z.zoo_path(a.zoo)}: no models yet (lmcourse zoo build --lang sw)")
 
+def _zoo_export(a):
+    from lmcourse import zoo as Z
+    print(Z.export_hf(a.name, a.out, a.zoo))
+
 def _zoo_load(a):
     from lmcourse import zoo as Z
     m = Z.zoo_load(a.name, a.zoo, a.device)
-    print(m); print(f"report: {Z.zoo_path(a.zoo)/a.name/m.card.get('report', 'report.md')}")
+    print(m); print(f"report: {m.path/m.card.get('report', 'report.md')}")
     print(m.generate(a.prompt, a.words, seed=a.seed))
 
 # %% ../nbs/10_cli.ipynb #d4e84016
-def add_zoo_parser(sub):
-    "Add the `zoo` subcommand to the `sub` subparsers"
-    p = sub.add_parser('zoo', help='build, list and load published language models')
-    s = p.add_subparsers(dest='action', required=True)
+def _add_zoo_build(s):
+    "The `zoo build` subcommand and its options"
     b = s.add_parser('build', help='corpus -> tokenizer -> LM (transferred from English) -> evaluation -> report -> zoo (resumable)')
     b.add_argument('--lang', nargs='+', help="language code(s), e.g. sw, or wol chr quc: several are built one after another, "
                                             "resumably, a failure recorded and the rest built (bible source: also names, 'lmcourse data bibles')")
@@ -273,11 +275,22 @@ def add_zoo_parser(sub):
     b.add_argument('--max-pages', type=_count, help='source crawl: pages to keep')
     b.add_argument('--delay', type=_seconds, help='source crawl: seconds between requests to one host (default 1; robots.txt may ask more)')
     b.set_defaults(func=_zoo_build)
+
+# %% ../nbs/10_cli.ipynb #c146302d
+def add_zoo_parser(sub):
+    "Add the `zoo` subcommand to the `sub` subparsers"
+    p = sub.add_parser('zoo', help='build, list and load published language models')
+    s = p.add_subparsers(dest='action', required=True)
+    _add_zoo_build(s)
     l = s.add_parser('list', help='the models in the zoo'); l.add_argument('--zoo'); l.add_argument('--reindex', action='store_true', help='rebuild the index from the cards')
     l.set_defaults(func=_zoo_list)
-    o = s.add_parser('load', help="check a model's files, print its card and a sample"); o.add_argument('name'); o.add_argument('--zoo')
+    o = s.add_parser('load', help="check a model's files, print its card and a sample")
+    o.add_argument('name', help='a model of the zoo, or a folder written by `zoo export`'); o.add_argument('--zoo')
     o.add_argument('--prompt', default=''); o.add_argument('--words', type=_count, default=30); o.add_argument('--seed', type=int, default=0)
     o.add_argument('--device'); o.set_defaults(func=_zoo_load)
+    e = s.add_parser('export', help='a zoo model as a folder a model hub takes: model.safetensors, config, tokenizer, README.md model card')
+    e.add_argument('name'); e.add_argument('out', help='the folder to write (new or empty, or an earlier export)'); e.add_argument('--zoo')
+    e.set_defaults(func=_zoo_export)
 
 # %% ../nbs/10_cli.ipynb #f3690af1
 def _align(a):

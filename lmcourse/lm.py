@@ -485,23 +485,28 @@ class ZooLM:
         return stream_perplexity(lambda x: self.model(x)[0], [num(t) for t in tokenize(texts, self.tok)], bs, sl, dev, self.model.reset)
 
 def load_lm(path, device=None) -> ZooLM:
-    "Load a zoo folder written by `export_lm`, refusing changed, truncated or mismatched files"
+    "Load a zoo folder written by `export_lm` (weights `model.pth`) or `zoo.export_hf` (`model.safetensors`), refusing changed, truncated or mismatched files"
     path = Path(path)
     if not (path/'card.json').exists(): raise FileNotFoundError(f"{path}: no card.json; not a model exported by lmcourse")
     card = read_json(path/'card.json')
-    if not isinstance(card, dict) or not isinstance(card.get('files'), dict) or not {'model.pth', 'config.json', 'vocab.json'} <= set(card['files']):
-        raise ValueError(f"{path/'card.json'}: not a model card (no list of files with model.pth, config.json, vocab.json)")
+    files = card.get('files') if isinstance(card, dict) else None
+    if not isinstance(files, dict) or not {'config.json', 'vocab.json'} <= set(files) or not {'model.pth', 'model.safetensors'} & set(files):
+        raise ValueError(f"{path/'card.json'}: not a model card (no list of files with model.pth or model.safetensors, config.json, vocab.json)")
     for name, h in card['files'].items():
         f = path/safe_name(name, f"{path/'card.json'} lists a file")          # a card cannot point outside its folder
         if not f.exists(): raise FileNotFoundError(f"{f}: missing (listed in card.json)")
         if f.is_symlink() or not f.is_file(): raise ValueError(f"{f}: not a plain file (a link or a device?): refused")
         if hash_file(f) != h: raise ValueError(f"{f}: SHA-256 differs from card.json: the file was changed or truncated")
     cfg, vocab = read_json(path/'config.json'), read_json(path/'vocab.json')
-    sd = load_torch(path/'model.pth')
-    rows = sd['0.encoder.weight'].shape[0] if '0.encoder.weight' in sd else None
-    if rows != len(vocab): raise ValueError(f"{path}: vocab.json has {len(vocab)} tokens but model.pth's embedding has {rows} rows")
     model = get_language_model(AWD_LSTM, len(vocab), config=cfg['awd'], drop_mult=cfg['drop_mult'])
-    try: model.load_state_dict(sd)
-    except RuntimeError as e: raise ValueError(f"{path}: model.pth does not fit config.json ({str(e).splitlines()[0]})") from None
+    w = 'model.safetensors' if 'model.safetensors' in files else 'model.pth'
+    try:
+        if w == 'model.pth': model.load_state_dict(load_torch(path/w))
+        else:
+            from safetensors.torch import load_model           # no pickle: tensors and a JSON header
+            load_model(model, path/w, device='cpu')
+    except (RuntimeError, KeyError) as e:
+        raise ValueError(f"{path}: {w} does not fit config.json and vocab.json ({len(vocab)} tokens): {str(e).splitlines()[0]}") from None
     tok = SubwordTokenizer(path/'spm.model') if cfg['tok']['kind'] == 'subword' else None
-    return ZooLM(model.to(get_device(device)).eval(), vocab, tok, cfg, card)
+    zl = ZooLM(model.to(get_device(device)).eval(), vocab, tok, cfg, card); zl.path = path
+    return zl

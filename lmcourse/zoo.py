@@ -12,7 +12,7 @@ import json, os, random, re, shutil, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 from .data import (LANGS, lmcourse_home, read_bible, atomic_write, file_lock, read_muse, read_vectors, write_vectors, hash_file,
-                           read_json, safe_name, remove_tree, fault_point, lang_name, find_bible, get_bible)
+                           read_json, safe_name, remove_tree, fault_point, lang_name, find_bible, get_bible, writing)
 from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_stats
 from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, load_torch, save_torch, Numericalizer,
                          stream_perplexity, unigram_perplexity, generate, export_lm, load_lm, get_device, hardware,
@@ -29,7 +29,8 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['STAGES', 'METHODS', 'TOKS', 'START_STAGES', 'REPRODUCIBLE', 'NAMES', 'Stages', 'CurveLog', 'EpochBar', 'train_stage',
-           'zoo_path', 'build', 'plot_pairs', 'write_report', 'zoo_list', 'zoo_load', 'build_many']
+           'zoo_path', 'build', 'plot_pairs', 'write_report', 'zoo_list', 'zoo_load', 'model_card', 'export_hf',
+           'build_many']
 
 # %% ../nbs/06_zoo.ipynb #0961bf17
 class Stages:
@@ -548,14 +549,64 @@ def zoo_list(zoo=None, reindex=False) -> pd.DataFrame:
     return pd.DataFrame.from_dict(idx, orient='index', columns=cols + ['card_sha256'])[cols].rename_axis('name')
 
 def zoo_load(name, zoo=None, device=None):
-    "Load model `name` from `zoo` (a `ZooLM`), refusing a card changed since publishing, and changed or truncated files"
+    "Load model `name` from `zoo` (a `ZooLM`), or the folder `name` (`export_hf`); refusing a card changed since publishing, and changed or truncated files"
     zoo = zoo_path(zoo); idx = _read_index(zoo)
+    if name not in idx and Path(name).is_dir(): return load_lm(name, device)     # an exported folder: its card checks its files
     if name not in idx or safe_name(name, 'model name') != name: raise KeyError(f"no model {name!r} in {zoo}; it has: {', '.join(idx) or 'nothing yet'}")
     p = zoo/name
     if not (p/'card.json').exists(): raise FileNotFoundError(f"{p/'card.json'}: missing; the index lists {name!r}: publish it again")
     if hash_file(p/'card.json') != idx[name].get('card_sha256'):
         raise ValueError(f"{p/'card.json'}: SHA-256 differs from the zoo index: the card was changed after publishing")
     return load_lm(p, device)
+
+# %% ../nbs/06_zoo.ipynb #872f882a
+def _text_licence(card) -> tuple[str, str, str]:
+    "The training text's licence as a hub licence id, in words, and its data set, from a card's settings"
+    s = card.get('settings', {}); src = (s.get('source') or ['?'])[0]
+    if src == 'bible' or s.get('bible'):
+        if card.get('lang') in ('en', 'es'): return 'other', 'public domain (the King James and Reina-Valera 1909 Bibles)', 'bible'
+        return 'cc0-1.0', 'CC0 (the bible-corpus, Christodouloupoulos & Steedman 2015)', 'christos-c/bible-corpus'
+    if src == 'wiki': return 'cc-by-sa-4.0', 'CC BY-SA 4.0 (Wikipedia)', 'wikipedia'
+    return 'unknown', "the licence of the user's own text, which lmcourse cannot know", src
+
+def model_card(card) -> str:
+    "A hub model card for a zoo `card`: YAML metadata from `huggingface_hub.ModelCardData`, then what the model is and how to load it"
+    from huggingface_hub import ModelCardData, EvalResult
+    lic, words, ds = _text_licence(card)
+    metric = lambda kind, name, v: EvalResult(task_type='text-generation', dataset_type=ds, dataset_name=ds, dataset_split='test',
+                                              metric_type=kind, metric_name=name, metric_value=round(v, 4))
+    ev = [metric('bits_per_character', 'test bits per character', card['test_bpc'])] if card.get('test_bpc') is not None else []
+    ev += [metric('perplexity', f"test perplexity ({card.get('vocab')} {card.get('tok')} tokens)", card['test_perplexity'])]
+    data = ModelCardData(language=[card['lang']], license=lic, library_name='lmcourse', pipeline_tag='text-generation', datasets=[ds],
+                         tags=['awd-lstm', 'language-model', 'low-resource', 'lmcourse'], model_name=card['name'], eval_results=ev)
+    return (f"---\n{data.to_yaml()}\n---\n\n# {card['name']}: a language model for {lang_name(card['lang'])}\n\n"
+            f"An AWD-LSTM language model ({card.get('params'):,} parameters) built by `lmcourse zoo build`. Training text licence: "
+            f"{words}.\n\nLoad it with `lmcourse zoo load FOLDER` (every file is checked against `card.json`), or in Python "
+            "`lmcourse.zoo.zoo_load('FOLDER')`; the weights are `model.safetensors`, loaded with no pickle.\n\n")
+
+# %% ../nbs/06_zoo.ipynb #2b8914c2
+def export_hf(name, out, zoo=None) -> Path:
+    "Zoo model `name` as a folder a model hub takes: `model.safetensors`, config, tokenizer, report, README.md model card, `card.json` with hashes; atomic"
+    from safetensors.torch import save_model
+    zoo, out = zoo_path(zoo), Path(out)
+    m = zoo_load(name, zoo)                                   # every file checked before anything is copied
+    if out.exists() and any(out.iterdir()) and not (out/'card.json').exists():
+        raise ValueError(f"{out}: a folder that is not an exported model: give a new or empty folder (nothing there is deleted)")
+    tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+    try:
+        with writing(out):
+            save_model(m.model.cpu(), str(tmp/'model.safetensors'), metadata={'format': 'pt'})
+            for f in m.card['files']:
+                if f not in ('model.pth', 'card.json'): shutil.copyfile(zoo/name/f, tmp/f)
+            report = (tmp/'report.md').read_text(encoding='utf-8') if (tmp/'report.md').exists() else ''
+            (tmp/'README.md').write_text(model_card(m.card) + report, encoding='utf-8')
+            card = dict(m.card, format='safetensors', exported=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+            card['files'] = {p.name: hash_file(p) for p in sorted(tmp.iterdir())}
+            (tmp/'card.json').write_text(json.dumps(card, indent=1, ensure_ascii=False), encoding='utf-8')
+    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
+    if out.exists(): shutil.rmtree(out)
+    os.replace(tmp, out)
+    return out
 
 # %% ../nbs/06_zoo.ipynb #1fb7cbe3
 def _summary_row(lang, card=None, error=None, seconds=0.) -> dict:

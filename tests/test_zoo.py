@@ -264,3 +264,38 @@ def test_many_languages_in_one_command(micro, built, bible_mirror, http, lmc):
     n = len(http.log)
     r = lmc(*args)
     assert r.returncode == 1 and r.stdout.count('done before') >= 2 and len(http.log) == n, r.stdout[-2000:]
+
+
+def test_exported_for_a_model_hub(micro, built, tmp_path, lmc, monkeypatch):
+    """`zoo export NAME OUT`: model.safetensors, config, tokenizer, report and a README.md whose YAML the hub's own parser
+    reads; `zoo load OUT` checks every file and loads the same weights, bit for bit, without unpickling anything; a changed
+    byte is refused in one line; a folder that holds something else is never overwritten"""
+    import pickle
+    from huggingface_hub import ModelCard
+    zoo, ref = built
+    out = tmp_path/'hub'/'sw-test'
+    r = lmc('zoo', 'export', 'sw-test', out, '--zoo', zoo)
+    assert r.returncode == 0 and r.stdout.strip() == str(out), r.stderr[-2000:]
+    assert {'model.safetensors', 'config.json', 'vocab.json', 'spm.model', 'README.md', 'card.json', 'report.md'} <= {p.name for p in out.iterdir()}
+    assert 'model.pth' not in {p.name for p in out.iterdir()}
+    mc = ModelCard.load(out/'README.md')
+    assert mc.data.language == ['sw'] and mc.data.library_name == 'lmcourse' and mc.data.model_name == 'sw-test'
+    assert {e.metric_type: e.metric_value for e in mc.data.eval_results} == {'bits_per_character': round(ref['test_bpc'], 4),
+                                                                             'perplexity': round(ref['test_perplexity'], 4)}
+    def no_pickle(*a, **k): raise AssertionError('unpickling while loading an exported model')
+    monkeypatch.setattr(torch, 'load', no_pickle); monkeypatch.setattr(pickle, 'load', no_pickle); monkeypatch.setattr(pickle, 'loads', no_pickle)
+    a = Z.zoo_load(str(out))                                            # weights, JSON and the sentencepiece model: no pickle
+    monkeypatch.undo()
+    b = Z.zoo_load('sw-test', zoo)
+    sa, sb = a.model.state_dict(), b.model.state_dict()
+    assert list(sa) == list(sb) and all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert a.generate('Yesu', 10, seed=0) == b.generate('Yesu', 10, seed=0)
+    r = lmc('zoo', 'load', out, '--words', '5')
+    assert r.returncode == 0 and f"report: {out/'report.md'}" in r.stdout, r.stderr[-2000:]
+    w = bytearray((out/'model.safetensors').read_bytes()); w[-1] ^= 1; (out/'model.safetensors').write_bytes(bytes(w))
+    r = lmc('zoo', 'load', out)
+    assert r.returncode == 1 and 'model.safetensors: SHA-256 differs from card.json' in r.stderr.strip().splitlines()[-1], r.stderr[-2000:]
+    other = tmp_path/'mine'; other.mkdir(); (other/'thesis.tex').write_text('years of work')
+    r = lmc('zoo', 'export', 'sw-test', other, '--zoo', zoo)
+    assert r.returncode == 1 and 'not an exported model' in r.stderr and (other/'thesis.tex').read_text() == 'years of work'
+    assert not list(tmp_path.glob('.*.tmp'))
