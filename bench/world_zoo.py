@@ -13,7 +13,10 @@ test bits per character of the transferred LM, of the same LM from scratch and o
 characters for the three), and build seconds (this run's stages: the English LM is trained once, by the first build,
 and its time is not in any row). Sorted by family.
 
-    python bench/world_zoo.py [--home DIR] [--size tiny] [--only Wolof-NT Coptic-NT ...]
+    python bench/world_zoo.py [--home DIR] [--size tiny] [--only Wolof-NT Coptic-NT ...] [--table-only]
+
+`--table-only` builds nothing: it makes the table from the languages the home's last run finished (a run stopped
+part way is resumed by the same command without it).
 """
 import argparse, datetime, functools, json, lzma, os, platform, subprocess, sys, tempfile, threading, time
 from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
@@ -76,24 +79,27 @@ def main():
     ap.add_argument('--home', type=Path, default=Path(os.environ.get('WORLD_HOME', ROOT/'.world')), help='LMCOURSE_HOME of the run (kept: resumable)')
     ap.add_argument('--size', default='tiny'); ap.add_argument('--only', nargs='+', help='bible-corpus file stems to build (default: all)')
     ap.add_argument('--out', type=Path, default=ROOT/'bench'/'world_zoo.json')
+    ap.add_argument('--table-only', action='store_true', help='make the table from the builds done so far; build nothing')
     a = ap.parse_args()
     if not SHARED.is_dir(): sys.exit(f"{SHARED}: the course's shared Bibles are not beside the repository")
     files = sorted(SHARED.glob('*.xml.xz'))
     langs = a.only or BUNDLED + [f.name[:-len('.xml.xz')] for f in files]
     a.home.mkdir(parents=True, exist_ok=True)
     (a.home/'langs.txt').write_text('\n'.join(langs) + '\n', encoding='utf-8')
-    t0 = time.time()
-    with tempfile.TemporaryDirectory() as d:
-        base = serve(files, Path(d))
-        cmd = [sys.executable, '-m', 'lmcourse.cli', 'zoo', 'build', '--langs-file', str(a.home/'langs.txt'), '--size', a.size,
-               '--zoo', str(a.home/'zoo'), '--home', str(a.home), '--base-url', base]
-        print(' '.join(cmd[2:]), flush=True)
-        rc = subprocess.run(cmd, env={**os.environ, 'LMCOURSE_HOME': str(a.home)}).returncode
+    t0, rc = time.time(), None
+    cmd = [sys.executable, '-m', 'lmcourse.cli', 'zoo', 'build', '--langs-file', str(a.home/'langs.txt'), '--size', a.size,
+           '--zoo', str(a.home/'zoo'), '--home', str(a.home), '--base-url']
+    if not a.table_only:
+        with tempfile.TemporaryDirectory() as d:
+            cmd.append(serve(files, Path(d)))
+            print(' '.join(cmd[2:]), flush=True)
+            rc = subprocess.run(cmd, env={**os.environ, 'LMCOURSE_HOME': str(a.home)}).returncode
     summary = pd.read_csv(a.home/'builds'/'summary.tsv', sep='\t', keep_default_na=False)
     t = table(a.home, a.size, summary)
     built = t[t.status == 'built']
-    res = dict(command=f"python bench/world_zoo.py --size {a.size}", zoo_command='lmcourse ' + ' '.join(cmd[3:-2]) + ' --base-url LOCAL_MIRROR',
-               machine=machine(), date=datetime.date.today().isoformat(), wall_seconds=round(time.time() - t0), exit_status=rc,
+    res = dict(command=f"python bench/world_zoo.py --size {a.size}", zoo_command='lmcourse ' + ' '.join(cmd[3:cmd.index('--base-url')]) + ' --base-url LOCAL_MIRROR',
+               machine=machine(), date=datetime.date.today().isoformat(), wall_seconds=None if a.table_only else round(time.time() - t0),
+               exit_status=rc, complete=len(summary) == len(langs),
                languages=len(t), built=len(built), transfer_beats_scratch=int((built.transfer_bpc < built.scratch_bpc).sum()),
                rows=t.to_dict('records'))
     a.out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')

@@ -235,6 +235,10 @@ def _zoo_export(a):
     from lmcourse import zoo as Z
     print(Z.export_hf(a.name, a.out, a.zoo))
 
+def _zoo_site(a):
+    from lmcourse import zoo as Z
+    print(Z.zoo_site(a.out, a.zoo)/'index.html')
+
 def _zoo_load(a):
     from lmcourse import zoo as Z
     m = Z.zoo_load(a.name, a.zoo, a.device)
@@ -291,6 +295,8 @@ def add_zoo_parser(sub):
     e = s.add_parser('export', help='a zoo model as a folder a model hub takes: model.safetensors, config, tokenizer, README.md model card')
     e.add_argument('name'); e.add_argument('out', help='the folder to write (new or empty, or an earlier export)'); e.add_argument('--zoo')
     e.set_defaults(func=_zoo_export)
+    w = s.add_parser('site', help='a static website of the zoo: a sortable, filterable list of the models and a page each')
+    w.add_argument('out', help='the folder to write (new or empty, or an earlier site)'); w.add_argument('--zoo'); w.set_defaults(func=_zoo_site)
 
 # %% ../nbs/10_cli.ipynb #f3690af1
 def _align(a):

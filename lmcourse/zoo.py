@@ -28,9 +28,9 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['STAGES', 'METHODS', 'TOKS', 'START_STAGES', 'REPRODUCIBLE', 'NAMES', 'Stages', 'CurveLog', 'EpochBar', 'train_stage',
-           'zoo_path', 'build', 'plot_pairs', 'write_report', 'zoo_list', 'zoo_load', 'model_card', 'export_hf',
-           'build_many']
+__all__ = ['STAGES', 'METHODS', 'TOKS', 'START_STAGES', 'REPRODUCIBLE', 'NAMES', 'SITE_CSS', 'SITE_JS', 'Stages', 'CurveLog',
+           'EpochBar', 'train_stage', 'zoo_path', 'build', 'plot_pairs', 'write_report', 'zoo_list', 'zoo_load',
+           'model_card', 'export_hf', 'zoo_site', 'build_many']
 
 # %% ../nbs/06_zoo.ipynb #0961bf17
 class Stages:
@@ -603,6 +603,90 @@ def export_hf(name, out, zoo=None) -> Path:
             card = dict(m.card, format='safetensors', exported=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
             card['files'] = {p.name: hash_file(p) for p in sorted(tmp.iterdir())}
             (tmp/'card.json').write_text(json.dumps(card, indent=1, ensure_ascii=False), encoding='utf-8')
+    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
+    if out.exists(): shutil.rmtree(out)
+    os.replace(tmp, out)
+    return out
+
+# %% ../nbs/06_zoo.ipynb #b9688a12
+SITE_CSS = """body{margin:0 auto;max-width:1100px;padding:10px 24px 50px;font:15px/1.5 system-ui,sans-serif;color:#1d2430}
+a{color:#2a4a7a} table{border-collapse:collapse;margin:.6em 0;font-size:14px} th,td{border:1px solid #d7dee7;padding:4px 8px;text-align:left}
+th{background:#f0f3f7;cursor:pointer;white-space:nowrap} td.n{text-align:right;font-variant-numeric:tabular-nums}
+input{font:inherit;padding:5px 8px;width:320px} code,pre{background:#f3f5f8;border-radius:3px} pre{padding:8px;overflow-x:auto}
+img{max-width:100%} .muted{color:#6a7587}"""
+SITE_JS = """const t=document.querySelector('#models'),q=document.querySelector('#q'),rows=()=>[...t.tBodies[0].rows];
+function filter(){const s=q.value.toLowerCase();rows().forEach(r=>r.hidden=!r.textContent.toLowerCase().includes(s))}
+function sort(i,dir){const k=r=>r.cells[i].dataset.v??r.cells[i].textContent,num=rows().every(r=>k(r)===''||!isNaN(k(r)));
+ rows().sort((a,b)=>dir*(num?(+k(a)||Infinity)-(+k(b)||Infinity):k(a).localeCompare(k(b)))).forEach(r=>t.tBodies[0].append(r))}
+[...t.tHead.rows[0].cells].forEach((h,i)=>h.onclick=()=>{h.dataset.d=-(h.dataset.d||-1);sort(i,+h.dataset.d)});
+q.oninput=filter; const p=new URLSearchParams(location.hash.slice(1));
+if(p.get('q')){q.value=p.get('q');filter()} if(p.get('sort')){const h=[...t.tHead.rows[0].cells].findIndex(c=>c.id==p.get('sort'));if(h>=0)sort(h,1)}"""
+
+def _catalog_row(card) -> dict:
+    "The bible-corpus metadata of a card's language: by the Bible it was built from, else by its code"
+    from lmcourse.data import bible_catalog
+    cat, s, lang = bible_catalog(), card.get('settings', {}), card.get('lang')
+    f = s.get('bible') or (LANGS.bible[lang] if lang in LANGS.index else None)
+    hit = cat[cat.file == f] if f else cat[cat.iso3 == lang]
+    return hit.iloc[0].to_dict() if len(hit) else {}
+
+def _page(title, body, css='style.css') -> str:
+    import html
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="stylesheet" href="{css}"></head>'
+            f'<body>\n{body}\n</body></html>\n')
+
+# %% ../nbs/06_zoo.ipynb #232704b8
+def _model_page(p, card, row) -> str:
+    "The page of one model: facts, how to load it, its report (with its figures beside the page) and its files' hashes"
+    import html, markdown
+    from urllib.parse import quote
+    e, name = html.escape, card['name']
+    facts = [('language', f"{lang_name(card['lang'])} (`{card['lang']}`)"), ('family', row.get('family', '')), ('script', row.get('script', '')),
+             ('speakers', row.get('speakers', '')), ('tokens', f"{card.get('vocab'):,} {card.get('tok')}"), ('parameters', f"{card.get('params'):,}"),
+             ('test bits per character', f"{card.get('test_bpc') or float('nan'):.3f}"), ('built', card.get('created', ''))]
+    md = '\n'.join(f'| {k} | {v} |' for k, v in facts[1:])
+    load = f"lmcourse zoo load {name}\n# or, in Python:\nfrom lmcourse.zoo import zoo_load\nm = zoo_load({name!r}); print(m.generate('', 30))"
+    files = '\n'.join(f'| [`{e(f)}`]({quote(f)}) | {(p/f).stat().st_size:,} | `{h}` |' for f, h in card['files'].items())
+    report = (p/'report.md').read_text(encoding='utf-8') if (p/'report.md').exists() else f'# {name}\n'
+    title, _, report = report.partition('\n')                   # the report's title first, then the facts
+    body = (f"{title}\n\n| {facts[0][0]} | {facts[0][1]} |\n|---|---|\n{md}\n\n## How to load it\n\n```\n{load}\n```\n\n{report}\n\n## Files\n\n"
+            f"| file | bytes | SHA-256 |\n|---|---|---|\n{files}\n")
+    return _page(name, f'<p><a href="../../index.html">all models</a></p>\n' +
+                 markdown.markdown(body, extensions=['tables', 'fenced_code']), css='../../style.css')
+
+# %% ../nbs/06_zoo.ipynb #aad40e08
+def zoo_site(out, zoo=None) -> Path:
+    "A static website of `zoo` in folder `out`: a sortable, filterable list of the models and a page each; written atomically"
+    import html
+    from urllib.parse import quote
+    zoo, out = zoo_path(zoo), Path(out)
+    if out.exists() and any(out.iterdir()) and not (out/'.lmcourse-site').exists():
+        raise ValueError(f"{out}: a folder that is not a zoo site: give a new or empty folder (nothing there is deleted)")
+    tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True); (tmp/'models').mkdir(parents=True)
+    rows, e = [], html.escape
+    try:
+        for name in _read_index(zoo):
+            card = dict(load_lm(zoo/name, 'cpu').card, name=name)   # every file checked: a page never shows a tampered model
+            row, d = _catalog_row(card), tmp/'models'/name
+            shutil.copytree(zoo/name, d)
+            (d/'index.html').write_text(_model_page(d, card, row), encoding='utf-8')
+            bl, size = card.get('baselines', {}), sum((zoo/name/f).stat().st_size for f in card['files'])
+            cells = [f'<a href="models/{quote(name)}/index.html">{e(name)}</a>', e(lang_name(card['lang'])), e(card['lang']),
+                     e(row.get('family', '')), e(row.get('script', '')), e(row.get('speakers', ''))]
+            nums = [(card.get('test_bpc'), 3), (bl.get('scratch', {}).get('test_bpc'), 3), (bl.get('unigram', {}).get('test_bpc'), 3),
+                    (card.get('params'), 0), (size / 1e6, 1)]
+            rows.append('<tr>' + ''.join(f'<td>{c}</td>' for c in cells) +
+                        ''.join(f'<td class="n" data-v="{"" if v is None else v}">{"" if v is None else f"{v:,.{k}f}"}</td>' for v, k in nums) +
+                        f"<td>{e(card.get('tok', ''))}</td><td>{e(str(card.get('init') or card.get('method', '')))}</td><td>{e(card.get('created', '')[:10])}</td></tr>")
+        heads = ['model', 'language', 'code', 'family', 'script', 'speakers', 'bits/char', 'scratch', 'unigram', 'parameters', 'MB', 'tokens', 'start', 'built']
+        th = ''.join(f'<th id="{h.replace("/", "")}">{h}</th>' for h in heads)
+        body = (f"<h1>lmcourse model zoo</h1><p class='muted'>{len(rows)} models; test bits per character of the language's own "
+                "held-out text (lower is better), beside the same LM trained from scratch and the unigram model. Click a heading to sort.</p>"
+                f"<p><input id='q' placeholder='filter: a language, family, script...'></p><table id='models'><thead><tr>{th}</tr></thead>"
+                f"<tbody>\n{chr(10).join(rows)}\n</tbody></table><script>{SITE_JS}</script>")
+        (tmp/'index.html').write_text(_page('lmcourse model zoo', body), encoding='utf-8')
+        (tmp/'style.css').write_text(SITE_CSS, encoding='utf-8'); (tmp/'.lmcourse-site').touch()
     except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
     if out.exists(): shutil.rmtree(out)
     os.replace(tmp, out)

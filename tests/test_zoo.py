@@ -299,3 +299,67 @@ def test_exported_for_a_model_hub(micro, built, tmp_path, lmc, monkeypatch):
     r = lmc('zoo', 'export', 'sw-test', other, '--zoo', zoo)
     assert r.returncode == 1 and 'not an exported model' in r.stderr and (other/'thesis.tex').read_text() == 'years of work'
     assert not list(tmp_path.glob('.*.tmp'))
+
+
+def site_zoo(zoo, d):
+    """A copy of the reference zoo with a second model whose name has apostrophes (the same files, a worse score on its
+    card, reindexed from the cards): the list's first row sorts last"""
+    z = d/'zoo'; shutil.copytree(zoo, z, ignore=shutil.ignore_patterns('.*'))
+    c = z/"sw-K'iche'-copy"; shutil.copytree(z/'sw-test', c)
+    card = json.loads((c/'card.json').read_text(encoding='utf-8')); card['test_bpc'] = 9.9
+    (c/'card.json').write_text(json.dumps(card), encoding='utf-8'); Z.zoo_list(z, reindex=True)
+    return z
+
+
+def _site(zoo, out, lmc):
+    "`lmcourse zoo site OUT` run as a user would; the site served on 127.0.0.1 with the course website's link checker"
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('build_docs', Path(__file__).resolve().parent.parent/'tools'/'build_docs.py')
+    bd = importlib.util.module_from_spec(spec); spec.loader.exec_module(bd)
+    r = lmc('zoo', 'site', out, '--zoo', zoo)
+    assert r.returncode == 0 and r.stdout.strip() == str(out/'index.html'), r.stderr[-2000:]
+    return bd, bd.serve(out)
+
+
+def test_zoo_website(micro, built, tmp_path, lmc):
+    """`zoo site OUT`: a page listing every model of the zoo and a page each (report, figures, how to load, hashes),
+    every link answering over HTTP, names with apostrophes too; a folder that holds something else is never overwritten"""
+    import html
+    zoo = site_zoo(built[0], tmp_path)
+    names = list(json.loads((zoo/'index.json').read_text(encoding='utf-8')))
+    bd, srv = _site(zoo, tmp_path/'site', lmc)
+    try: r = bd.check(f'http://127.0.0.1:{srv.server_port}')
+    finally: srv.shutdown()
+    assert {f'models/{n}/index.html' for n in names} <= set(r['pages']) and len(names) >= 2 and "sw-K'iche'-copy" in names
+    home = (tmp_path/'site'/'index.html').read_text(encoding='utf-8')
+    assert home.count('<tr>') == len(names) + 1 and 'Swahili' in home
+    for n in names:
+        card = json.loads((zoo/n/'card.json').read_text(encoding='utf-8'))
+        page = html.unescape((tmp_path/'site'/'models'/n/'index.html').read_text(encoding='utf-8'))
+        assert card['files']['model.pth'] in page and f'lmcourse zoo load {n}' in page and 'src="curves.png"' in page
+    assert r['fetched'] > len(names) * 4                                   # pages, figures and every file of every model
+    mine = tmp_path/'mine'; mine.mkdir(); (mine/'notes.txt').write_text('mine')
+    assert lmc('zoo', 'site', mine, '--zoo', zoo).returncode == 1 and (mine/'notes.txt').read_text() == 'mine'
+    bd.build(tmp_path/'docs', zoo=zoo); srv = bd.serve(tmp_path/'docs')           # the course website links to it
+    try: r = bd.check(f'http://127.0.0.1:{srv.server_port}')
+    finally: srv.shutdown()
+    assert 'zoo/index.html' in r['pages'] and {f'zoo/models/{n}/index.html' for n in names} <= set(r['pages'])
+
+
+def test_zoo_website_in_a_browser(micro, built, tmp_path, lmc):
+    "Headless Chromium loads the list, filters it (`#q=`) and sorts it by bits per character (`#sort=`), as a reader clicks"
+    import re, shutil, subprocess
+    exe = next((shutil.which(c) for c in ('chromium', 'chromium-browser', 'google-chrome') if shutil.which(c)), None)
+    if not exe: pytest.skip('no Chromium on this machine (CI installs Debian chromium)')
+    bd, srv = _site(site_zoo(built[0], tmp_path), tmp_path/'site', lmc)
+    def dom(frag):
+        r = subprocess.run([exe, '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync',
+                            '--disable-component-update', '--no-first-run', f'--user-data-dir={tmp_path/"chrome"}', '--dump-dom',
+                            f'http://127.0.0.1:{srv.server_port}/index.html#{frag}'], capture_output=True, text=True, timeout=120)
+        return re.findall(r'<tr( hidden="")?>.*?<a href="models/[^"]+">([^<]+)</a>.*?<td class="n" data-v="([^"]*)"', r.stdout, re.S)
+    try:
+        before, shown, rows = dom(''), dom('q=copy'), dom('sort=bitschar')
+    finally: srv.shutdown()
+    assert [n for _, n, _ in before] == ["sw-K'iche'-copy", 'sw-test'] and all(h == '' for h, _, _ in before), before
+    assert [(h, n) for h, n, _ in shown] == [('', "sw-K'iche'-copy"), (' hidden=""', 'sw-test')], shown   # the filter hides the rest
+    assert [n for _, n, _ in rows] == ['sw-test', "sw-K'iche'-copy"], rows                             # lowest bits per character first

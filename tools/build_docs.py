@@ -10,7 +10,8 @@ cannot be installed offline.
     python tools/build_docs.py                 # write _docs/
     python tools/build_docs.py --check         # write it, serve it on 127.0.0.1 and follow every link
     python tools/build_docs.py --serve 8000    # write it and serve it until Ctrl-C
-    python tools/build_docs.py --shots DIR     # write, serve, and screenshot each page with headless Chromium"""
+    python tools/build_docs.py --shots DIR     # write, serve, and screenshot each page with headless Chromium
+    python tools/build_docs.py --zoo ZOO       # with that zoo's website in _docs/zoo, linked from every page"""
 import argparse, copy, functools, html, http.server, json, re, shutil, subprocess, sys, threading, urllib.parse, urllib.request
 from pathlib import Path
 from html.parser import HTMLParser
@@ -100,8 +101,8 @@ def prepare(nb):
     nb.cells = cells
     return nb
 
-def build(out=root/'_docs', nbs=root/'nbs'):
-    "Write the site into `out`; the pages as (file name, title)"
+def build(out=root/'_docs', nbs=root/'nbs', zoo=None):
+    "Write the site into `out`; the pages as (file name, title). With `zoo`, that zoo's website (`lmcourse zoo site`) goes in `out/zoo`, linked from every page"
     paths = sorted(nbs.glob('*.ipynb'), key=lambda p: (p.stem != 'index', p.stem))
     nbks = [nbformat.read(p, as_version=4) for p in paths]
     pages = [(page_name(p), title_of(nb)) for p, nb in zip(paths, nbks)]
@@ -118,6 +119,7 @@ def build(out=root/'_docs', nbs=root/'nbs'):
         num = lambda q: '' if q.stem == 'index' else q.stem.split('_')[0]
         side = '\n'.join(f'<a class="page{" current" if j == i else ""}" href="{n}"><span class="num">{num(q)}</span>'
                          f'{html.escape(t)}</a>' for j, ((n, t), q) in enumerate(zip(pages, paths)))
+        if zoo: side += '\n<a class="page" href="zoo/index.html"><span class="num"></span>The model zoo</a>'
         prev = f'<a href="{pages[i-1][0]}">&larr; {html.escape(pages[i-1][1])}</a>' if i else '<span></span>'
         nxt = f'<a href="{pages[i+1][0]}">{html.escape(pages[i+1][1])} &rarr;</a>' if i + 1 < len(pages) else '<span></span>'
         doc = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
@@ -125,6 +127,9 @@ def build(out=root/'_docs', nbs=root/'nbs'):
                f'<nav><a class="brand" href="index.html">lmcourse</a>\n{side}</nav>\n<main>\n{body}\n'
                f'<div class="pager">{prev}{nxt}</div>\n</main></body></html>\n')
         (tmp/pages[i][0]).write_text(doc, encoding='utf-8')
+    if zoo:
+        from lmcourse.zoo import zoo_site
+        zoo_site(tmp/'zoo', zoo)
     shutil.rmtree(out, ignore_errors=True); tmp.rename(out)
     return pages
 
@@ -146,7 +151,7 @@ class _Refs(HTMLParser):
 def _refs(body): p = _Refs(); p.feed(body); return p.refs
 
 def check(base):
-    "Follow every local link and image from `base`/index.html; a dict of what was found; raises on a broken one"
+    "Follow every local link and image from `base`/index.html (each relative to its page); a dict of what was found; raises on a broken one"
     seen, todo, pages, imgs = set(), ['index.html'], {}, 0
     while todo:
         u = todo.pop()
@@ -154,15 +159,16 @@ def check(base):
         seen.add(u)
         with urllib.request.urlopen(f'{base}/{u}', timeout=10) as r:
             assert r.status == 200, (u, r.status)
-            body = r.read().decode('utf-8')
+            body = r.read()
         if not u.endswith('.html'): continue
+        body = body.decode('utf-8')
         for bad in ('Traceback (most recent call last)', 'jp-RenderedText" data-mime-type="application/vnd.jupyter.stderr'):
             if bad in body: raise AssertionError(f'{u}: raw error output ({bad})')
         refs = _refs(body)
         pages[u] = dict(title=re.search(r'<title>(.*?)</title>', body).group(1), links=len(refs),
                         images=body.count('src="data:image/png'))
         imgs += pages[u]['images']
-        todo += [urllib.parse.unquote(x) for x in refs if x not in seen]
+        todo += [urllib.parse.unquote(urllib.parse.urljoin(u, x)) for x in refs]      # relative to the page, for nested sites
     return dict(pages=pages, fetched=len(seen), images=imgs)
 
 def chromium():
@@ -181,8 +187,9 @@ if __name__ == '__main__':
     ap.add_argument('--check', action='store_true', help='serve the site on 127.0.0.1 and follow every link')
     ap.add_argument('--serve', type=int, metavar='PORT', help='serve the site on 127.0.0.1:PORT until Ctrl-C')
     ap.add_argument('--shots', metavar='DIR', help='screenshot every page into DIR with headless Chromium')
+    ap.add_argument('--zoo', metavar='ZOO', help="add that zoo's website (lmcourse zoo site) in zoo/, linked from every page")
     a = ap.parse_args()
-    out = Path(a.out); pages = build(out)
+    out = Path(a.out); pages = build(out, zoo=a.zoo)
     print(f'{len(pages)} pages in {out}: ' + ', '.join(n for n, _ in pages))
     if a.check or a.shots:
         srv = serve(out); base = f'http://127.0.0.1:{srv.server_port}'
