@@ -484,6 +484,14 @@ class ZooLM:
         self.model.eval()
         return stream_perplexity(lambda x: self.model(x)[0], [num(t) for t in tokenize(texts, self.tok)], bs, sl, dev, self.model.reset)
 
+# %% ../nbs/03_lm.ipynb #21ebd22d
+def _safetensors_rows(f) -> int | None:
+    "Rows of the embedding in `model.safetensors` `f` (which keeps one of the three tied names), read from its header"
+    from safetensors import safe_open
+    with safe_open(f, 'pt') as t:
+        k = next((k for k in ('0.encoder.weight', '1.decoder.weight', '0.encoder_dp.emb.weight') if k in t.keys()), None)
+        return t.get_slice(k).get_shape()[0] if k else None
+
 def load_lm(path, device=None) -> ZooLM:
     "Load a zoo folder written by `export_lm` (weights `model.pth`) or `zoo.export_hf` (`model.safetensors`), refusing changed, truncated or mismatched files"
     path = Path(path)
@@ -498,10 +506,13 @@ def load_lm(path, device=None) -> ZooLM:
         if f.is_symlink() or not f.is_file(): raise ValueError(f"{f}: not a plain file (a link or a device?): refused")
         if hash_file(f) != h: raise ValueError(f"{f}: SHA-256 differs from card.json: the file was changed or truncated")
     cfg, vocab = read_json(path/'config.json'), read_json(path/'vocab.json')
-    model = get_language_model(AWD_LSTM, len(vocab), config=cfg['awd'], drop_mult=cfg['drop_mult'])
     w = 'model.safetensors' if 'model.safetensors' in files else 'model.pth'
+    if w == 'model.pth': sd = load_torch(path/w); rows = sd['0.encoder.weight'].shape[0] if '0.encoder.weight' in sd else None
+    else: sd, rows = None, _safetensors_rows(path/w)
+    if rows != len(vocab): raise ValueError(f"{path}: vocab.json has {len(vocab)} tokens but {w}'s embedding has {rows} rows")
+    model = get_language_model(AWD_LSTM, len(vocab), config=cfg['awd'], drop_mult=cfg['drop_mult'])
     try:
-        if w == 'model.pth': model.load_state_dict(load_torch(path/w))
+        if sd is not None: model.load_state_dict(sd)
         else:
             from safetensors.torch import load_model           # no pickle: tensors and a JSON header
             load_model(model, path/w, device='cpu')
