@@ -156,6 +156,7 @@ def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path
         raise ValueError(f"vocab (sentencepiece pieces) needs tok 'sp' and at least 100, not tok {tok!r}, vocab {vocab}")
     if epochs is not None and epochs < 1: raise ValueError(f"epochs must be at least 1, not {epochs}")
     cfg, src = lm_config(size), [str(s) for s in ([source] if isinstance(source, (str, Path)) else source)]
+    if name: safe_name(name, 'model name')                   # before a language is looked up or a Bible downloaded
     lang, bible, stem = _bible(safe_name(lang, 'language code'), src, home or lmcourse_home(), src_kw.get('base_url'))
     if not bible: stem = src[0] if src[0] in ('bible', 'wiki', 'crawl') else re.sub(r"[^\w'+-]+", '_', Path(src[0]).name.split('.')[0]).strip('_')
     name = safe_name(name or f"{lang}-{stem or 'corpus'}-{size}{'' if tok == TOKS[0] else '-' + tok}", 'model name')

@@ -13,7 +13,7 @@ bd = importlib.util.module_from_spec(spec); spec.loader.exec_module(bd)
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp('site')/'_docs'
-    pages = bd.build(out)
+    pages = bd.build(out, zoo=out.parent/'zoo')          # an empty zoo: its website goes in _docs/zoo, linked from every page
     srv = bd.serve(out)
     yield out, pages, f'http://127.0.0.1:{srv.server_port}'
     srv.shutdown()
@@ -24,8 +24,8 @@ def test_every_notebook_is_a_reachable_page(site):
     nbs = sorted((ROOT/'nbs').glob('*.ipynb'))
     assert len(pages) == len(nbs) and pages[0][0] == 'index.html'
     r = bd.check(base)
-    assert set(r['pages']) == {n for n, _ in pages}
-    assert all(p['links'] >= len(pages) for p in r['pages'].values())     # the sidebar links every page
+    assert set(r['pages']) == {n for n, _ in pages} | {'zoo/index.html'}                  # and the zoo's website
+    assert all(r['pages'][n]['links'] >= len(pages) + 1 for n, _ in pages)    # the sidebar links every page and the zoo
     with urllib.request.urlopen(f'{base}/style.css') as f: assert b'nav' in f.read()
 
 

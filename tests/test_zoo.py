@@ -130,7 +130,7 @@ def test_cli_list_load_and_refusals(micro, built, tmp_path, capsys, lmc):
     assert 'is the source empty' in cli(capsys, *build_args(micro, z2, source=tmp_path/'empty.txt'), code=1)[1]
     (tmp_path/'two.txt').write_text('Habari ya leo.\nHabari za jana.\n')
     assert 'too few to split' in cli(capsys, *build_args(micro, z2, source=tmp_path/'two.txt'), code=1)[1]
-    assert "no bundled Bible for 'qu'" in cli(capsys, 'zoo', 'build', '--lang', 'qu', '--zoo', z2, '--home', z2.parent, code=1)[1]
+    assert "no Bible for 'xq' in the bible-corpus" in cli(capsys, 'zoo', 'build', '--lang', 'xq', '--zoo', z2, '--home', z2.parent, code=1)[1]
     assert not (z2.parent/'builds').exists() or not [p for p in (z2.parent/'builds').iterdir() if not p.name.startswith('.')]
 
 
@@ -266,7 +266,7 @@ def test_many_languages_in_one_command(micro, built, bible_mirror, http, lmc):
     assert r.returncode == 1 and r.stdout.count('done before') >= 2 and len(http.log) == n, r.stdout[-2000:]
 
 
-def test_exported_for_a_model_hub(micro, built, tmp_path, lmc, monkeypatch):
+def test_exported_for_a_model_hub(micro, built, tmp_path, lmc, monkeypatch, capsys):
     """`zoo export NAME OUT`: model.safetensors, config, tokenizer, report and a README.md whose YAML the hub's own parser
     reads; `zoo load OUT` checks every file and loads the same weights, bit for bit, without unpickling anything; a changed
     byte is refused in one line; a folder that holds something else is never overwritten"""
@@ -290,21 +290,20 @@ def test_exported_for_a_model_hub(micro, built, tmp_path, lmc, monkeypatch):
     sa, sb = a.model.state_dict(), b.model.state_dict()
     assert list(sa) == list(sb) and all(torch.equal(sa[k], sb[k]) for k in sa)
     assert a.generate('Yesu', 10, seed=0) == b.generate('Yesu', 10, seed=0)
-    r = lmc('zoo', 'load', out, '--words', '5')
-    assert r.returncode == 0 and f"report: {out/'report.md'}" in r.stdout, r.stderr[-2000:]
+    assert f"report: {out/'report.md'}" in cli(capsys, 'zoo', 'load', out, '--words', '5')[0]
     w = bytearray((out/'model.safetensors').read_bytes()); w[-1] ^= 1; (out/'model.safetensors').write_bytes(bytes(w))
-    r = lmc('zoo', 'load', out)
-    assert r.returncode == 1 and 'model.safetensors: SHA-256 differs from card.json' in r.stderr.strip().splitlines()[-1], r.stderr[-2000:]
+    err = cli(capsys, 'zoo', 'load', out, code=1)[1]
+    assert 'model.safetensors: SHA-256 differs from card.json' in err.strip().splitlines()[-1] and 'Traceback' not in err, err
     other = tmp_path/'mine'; other.mkdir(); (other/'thesis.tex').write_text('years of work')
-    r = lmc('zoo', 'export', 'sw-test', other, '--zoo', zoo)
-    assert r.returncode == 1 and 'not an exported model' in r.stderr and (other/'thesis.tex').read_text() == 'years of work'
+    assert 'not an exported model' in cli(capsys, 'zoo', 'export', 'sw-test', other, '--zoo', zoo, code=1)[1]
+    assert (other/'thesis.tex').read_text() == 'years of work'
     assert not list(tmp_path.glob('.*.tmp'))
 
 
 def site_zoo(zoo, d):
     """A copy of the reference zoo with a second model whose name has apostrophes (the same files, a worse score on its
     card, reindexed from the cards): the list's first row sorts last"""
-    z = d/'zoo'; shutil.copytree(zoo, z, ignore=shutil.ignore_patterns('.*'))
+    z = d/'zoo'; shutil.copytree(zoo/'sw-test', z/'sw-test')
     c = z/"sw-K'iche'-copy"; shutil.copytree(z/'sw-test', c)
     card = json.loads((c/'card.json').read_text(encoding='utf-8')); card['test_bpc'] = 9.9
     (c/'card.json').write_text(json.dumps(card), encoding='utf-8'); Z.zoo_list(z, reindex=True)
@@ -330,7 +329,7 @@ def test_zoo_website(micro, built, tmp_path, lmc):
     bd, srv = _site(zoo, tmp_path/'site', lmc)
     try: r = bd.check(f'http://127.0.0.1:{srv.server_port}')
     finally: srv.shutdown()
-    assert {f'models/{n}/index.html' for n in names} <= set(r['pages']) and len(names) >= 2 and "sw-K'iche'-copy" in names
+    assert {f'models/{n}/index.html' for n in names} <= set(r['pages']) and names == ["sw-K'iche'-copy", 'sw-test']
     home = (tmp_path/'site'/'index.html').read_text(encoding='utf-8')
     assert home.count('<tr>') == len(names) + 1 and 'Swahili' in home
     for n in names:
@@ -340,10 +339,6 @@ def test_zoo_website(micro, built, tmp_path, lmc):
     assert r['fetched'] > len(names) * 4                                   # pages, figures and every file of every model
     mine = tmp_path/'mine'; mine.mkdir(); (mine/'notes.txt').write_text('mine')
     assert lmc('zoo', 'site', mine, '--zoo', zoo).returncode == 1 and (mine/'notes.txt').read_text() == 'mine'
-    bd.build(tmp_path/'docs', zoo=zoo); srv = bd.serve(tmp_path/'docs')           # the course website links to it
-    try: r = bd.check(f'http://127.0.0.1:{srv.server_port}')
-    finally: srv.shutdown()
-    assert 'zoo/index.html' in r['pages'] and {f'zoo/models/{n}/index.html' for n in names} <= set(r['pages'])
 
 
 def test_zoo_website_in_a_browser(micro, built, tmp_path, lmc):
