@@ -70,7 +70,8 @@ def markdown(t) -> str:
         if r.status != 'built':
             L.append(f"| {r.language} | {r.iso3} | {r.family} | {r.script} | | failed: {r.error} | | | |"); continue
         L.append(f"| {r.language}{' (' + r.parts.lower() + ')' if r.parts == 'Parts' else ''} | {r.iso3} | {r.family} | {r.script} | "
-                 f"{r.train_chars:,} | **{r.transfer_bpc:.3f}** | {r.scratch_bpc:.3f} | {r.unigram_bpc:.3f} | {r.build_seconds:.0f} |")
+                 f"{r.train_chars:,} | **{r.transfer_bpc:.3f}** | {r.scratch_bpc:.3f} | {r.unigram_bpc:.3f} | "
+                 f"{'paused' if r.paused else f'{r.build_seconds:.0f}'} |")
     return '\n'.join(L) + '\n'
 
 
@@ -80,6 +81,8 @@ def main():
     ap.add_argument('--size', default='tiny'); ap.add_argument('--only', nargs='+', help='bible-corpus file stems to build (default: all)')
     ap.add_argument('--out', type=Path, default=ROOT/'bench'/'world_zoo.json')
     ap.add_argument('--table-only', action='store_true', help='make the table from the builds done so far; build nothing')
+    ap.add_argument('--paused', nargs='+', default=[], metavar='STEM',
+                    help='languages whose build was paused part way (kill -STOP, to free the machine): their build seconds are not shown')
     a = ap.parse_args()
     if not SHARED.is_dir(): sys.exit(f"{SHARED}: the course's shared Bibles are not beside the repository")
     files = sorted(SHARED.glob('*.xml.xz'))
@@ -96,10 +99,11 @@ def main():
             rc = subprocess.run(cmd, env={**os.environ, 'LMCOURSE_HOME': str(a.home)}).returncode
     summary = pd.read_csv(a.home/'builds'/'summary.tsv', sep='\t', keep_default_na=False)
     t = table(a.home, a.size, summary)
+    t['paused'] = t.bible.isin(a.paused)
     built = t[t.status == 'built']
     res = dict(command=f"python bench/world_zoo.py --size {a.size}", zoo_command='lmcourse ' + ' '.join(cmd[3:cmd.index('--base-url')]) + ' --base-url LOCAL_MIRROR',
                machine=machine(), date=datetime.date.today().isoformat(), wall_seconds=None if a.table_only else round(time.time() - t0),
-               exit_status=rc, complete=len(summary) == len(langs),
+               exit_status=rc, planned=len(langs), complete=len(summary) == len(langs),
                languages=len(t), built=len(built), transfer_beats_scratch=int((built.transfer_bpc < built.scratch_bpc).sum()),
                rows=t.to_dict('records'))
     a.out.write_text(json.dumps(res, indent=1, ensure_ascii=False) + '\n', encoding='utf-8')
