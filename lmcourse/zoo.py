@@ -8,7 +8,7 @@ Docs: https://lmcourse.github.io/lmcourse/zoo.html.md"""
 
 # %% ../nbs/06_zoo.ipynb #e5bf0aa0
 from __future__ import annotations
-import json, os, random, re, shutil, sys, time
+import contextlib, json, os, random, re, shutil, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 from .data import (LANGS, lmcourse_home, read_bible, atomic_write, file_lock, read_muse, read_vectors, write_vectors, hash_file,
@@ -586,27 +586,33 @@ def model_card(card) -> str:
             "`lmcourse.zoo.zoo_load('FOLDER')`; the weights are `model.safetensors`, loaded with no pickle.\n\n")
 
 # %% ../nbs/06_zoo.ipynb #2b8914c2
+@contextlib.contextmanager
+def _new_folder(out, marker, what):
+    "A temporary sibling of folder `out` to write into, put in place of `out` at the end; `out` must be new, empty or hold `marker`"
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not (out/marker).exists():      # nothing that is not ours is ever deleted
+        raise ValueError(f"{out}: a folder that is not {what}: give a new or empty folder (nothing there is deleted)")
+    tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+    try:
+        with writing(out): yield tmp
+    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
+    if out.exists(): shutil.rmtree(out)
+    os.replace(tmp, out)
+
 def export_hf(name, out, zoo=None) -> Path:
     "Zoo model `name` as a folder a model hub takes: `model.safetensors`, config, tokenizer, report, README.md model card, `card.json` with hashes; atomic"
     from safetensors.torch import save_model
     zoo, out = zoo_path(zoo), Path(out)
     m = zoo_load(name, zoo)                                   # every file checked before anything is copied
-    if out.exists() and any(out.iterdir()) and not (out/'card.json').exists():
-        raise ValueError(f"{out}: a folder that is not an exported model: give a new or empty folder (nothing there is deleted)")
-    tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-    try:
-        with writing(out):
-            save_model(m.model.cpu(), str(tmp/'model.safetensors'), metadata={'format': 'pt'})
-            for f in m.card['files']:
-                if f not in ('model.pth', 'card.json'): shutil.copyfile(zoo/name/f, tmp/f)
-            report = (tmp/'report.md').read_text(encoding='utf-8') if (tmp/'report.md').exists() else ''
-            (tmp/'README.md').write_text(model_card(m.card) + report, encoding='utf-8')
-            card = dict(m.card, format='safetensors', exported=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
-            card['files'] = {p.name: hash_file(p) for p in sorted(tmp.iterdir())}
-            (tmp/'card.json').write_text(json.dumps(card, indent=1, ensure_ascii=False), encoding='utf-8')
-    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
-    if out.exists(): shutil.rmtree(out)
-    os.replace(tmp, out)
+    with _new_folder(out, 'card.json', 'an exported model') as tmp:
+        save_model(m.model.cpu(), str(tmp/'model.safetensors'), metadata={'format': 'pt'})
+        for f in m.card['files']:
+            if f not in ('model.pth', 'card.json'): shutil.copyfile(zoo/name/f, tmp/f)
+        report = (tmp/'report.md').read_text(encoding='utf-8') if (tmp/'report.md').exists() else ''
+        (tmp/'README.md').write_text(model_card(m.card) + report, encoding='utf-8')
+        card = dict(m.card, format='safetensors', exported=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+        card['files'] = {p.name: hash_file(p) for p in sorted(tmp.iterdir())}
+        (tmp/'card.json').write_text(json.dumps(card, indent=1, ensure_ascii=False), encoding='utf-8')
     return out
 
 # %% ../nbs/06_zoo.ipynb #b9688a12
@@ -661,12 +667,9 @@ def zoo_site(out, zoo=None) -> Path:
     "A static website of `zoo` in folder `out`: a sortable, filterable list of the models and a page each; written atomically"
     import html
     from urllib.parse import quote
-    zoo, out = zoo_path(zoo), Path(out)
-    if out.exists() and any(out.iterdir()) and not (out/'.lmcourse-site').exists():
-        raise ValueError(f"{out}: a folder that is not a zoo site: give a new or empty folder (nothing there is deleted)")
-    tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True); (tmp/'models').mkdir(parents=True)
-    rows, e = [], html.escape
-    try:
+    zoo, out, rows, e = zoo_path(zoo), Path(out), [], html.escape
+    with _new_folder(out, '.lmcourse-site', 'a zoo site') as tmp:
+        (tmp/'models').mkdir()
         for name in _read_index(zoo):
             card = dict(load_lm(zoo/name, 'cpu').card, name=name)   # every file checked: a page never shows a tampered model
             row, d = _catalog_row(card), tmp/'models'/name
@@ -688,9 +691,6 @@ def zoo_site(out, zoo=None) -> Path:
                 f"<tbody>\n{chr(10).join(rows)}\n</tbody></table><script>{SITE_JS}</script>")
         (tmp/'index.html').write_text(_page('lmcourse model zoo', body), encoding='utf-8')
         (tmp/'style.css').write_text(SITE_CSS, encoding='utf-8'); (tmp/'.lmcourse-site').touch()
-    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
-    if out.exists(): shutil.rmtree(out)
-    os.replace(tmp, out)
     return out
 
 # %% ../nbs/06_zoo.ipynb #1fb7cbe3
