@@ -13,7 +13,7 @@ test bits per character of the transferred LM, of the same LM from scratch and o
 characters for the three), and build seconds (this run's stages: the English LM is trained once, by the first build,
 and its time is not in any row). Sorted by family.
 
-    python bench/world_zoo.py [--home DIR] [--size tiny] [--only Wolof-NT Coptic-NT ...] [--table-only]
+    python bench/world_zoo.py [--home DIR] [--size tiny] [--only Wolof-NT Coptic-NT ...] [--table-only] [--untimed STEM ...]
 
 `--table-only` builds nothing: it makes the table from the languages the home's last run finished (a run stopped
 part way is resumed by the same command without it).
@@ -47,13 +47,24 @@ def machine():
     return f"{model}, {len(os.sched_getaffinity(0))} cores available, torch {torch.__version__}"
 
 
+def text_script(home, bible, name) -> str:
+    "The script the Bible is written in, read from its letters (the corpus metadata names it wrongly for some)"
+    from lmcourse.data import read_bible
+    from lmcourse.mapping import script
+    f = home/'bible'/f'{bible}.xml'
+    verses = list(read_bible(f if f.exists() else name.split('-')[0]).values())[:500]    # bundled: the language code
+    s = script(' '.join(verses).split())
+    return {'CANADIAN': 'Canadian syllabics'}.get(s, s.title())
+
+
 def table(home, size, summary):
     "One row a language: the catalog's facts, the training characters, the three models' test bits per character"
     cat = bible_catalog().assign(stem=lambda d: d.file.str.replace(r'\.xml$', '', regex=True)).set_index('stem')
     rows = []
     for r in summary.itertuples():
         c = cat.loc[r.lang]
-        row = dict(bible=r.lang, language=c.language, iso3=c.iso3, family=c.family, script=c.script, parts=c.parts or 'full',
+        row = dict(bible=r.lang, language=c.language, iso3=c.iso3, family=c.family, script=text_script(home, r.lang, r.name),
+                   script_metadata=c.script, parts=c.parts or 'full',
                    status=r.status, name=r.name, error=r.error)
         if r.status == 'built':
             st = read_json(home/'builds'/r.name/'state.json')['done']
@@ -66,12 +77,14 @@ def table(home, size, summary):
 
 def markdown(t) -> str:
     L = ['| language | code | family | script | training chars | transferred | scratch | unigram | build s |', '|' + '---|' * 9]
+    two = set(t.language[t.language.duplicated()])                     # a second edition is named for its file
     for r in t.itertuples():
+        name = r.language + (f' ({r.bible})' if r.language in two else '')
         if r.status != 'built':
-            L.append(f"| {r.language} | {r.iso3} | {r.family} | {r.script} | | failed: {r.error} | | | |"); continue
-        L.append(f"| {r.language}{' (' + r.parts.lower() + ')' if r.parts == 'Parts' else ''} | {r.iso3} | {r.family} | {r.script} | "
+            L.append(f"| {name} | {r.iso3} | {r.family} | {r.script} | | failed: {r.error} | | | |"); continue
+        L.append(f"| {name}{' (' + r.parts.lower() + ')' if r.parts == 'Parts' else ''} | {r.iso3} | {r.family} | {r.script} | "
                  f"{r.train_chars:,} | **{r.transfer_bpc:.3f}** | {r.scratch_bpc:.3f} | {r.unigram_bpc:.3f} | "
-                 f"{'paused' if r.paused else f'{r.build_seconds:.0f}'} |")
+                 f"{'not timed' if r.untimed else f'{r.build_seconds:.0f}'} |")
     return '\n'.join(L) + '\n'
 
 
@@ -81,8 +94,9 @@ def main():
     ap.add_argument('--size', default='tiny'); ap.add_argument('--only', nargs='+', help='bible-corpus file stems to build (default: all)')
     ap.add_argument('--out', type=Path, default=ROOT/'bench'/'world_zoo.json')
     ap.add_argument('--table-only', action='store_true', help='make the table from the builds done so far; build nothing')
-    ap.add_argument('--paused', nargs='+', default=[], metavar='STEM',
-                    help='languages whose build was paused part way (kill -STOP, to free the machine): their build seconds are not shown')
+    ap.add_argument('--untimed', nargs='+', default=[], metavar='STEM',
+                    help="languages whose build shared the machine with other work or was paused (kill -STOP): their seconds measure "
+                         "that, not the build, and the table says 'not timed'")
     a = ap.parse_args()
     if not SHARED.is_dir(): sys.exit(f"{SHARED}: the course's shared Bibles are not beside the repository")
     files = sorted(SHARED.glob('*.xml.xz'))
@@ -99,7 +113,7 @@ def main():
             rc = subprocess.run(cmd, env={**os.environ, 'LMCOURSE_HOME': str(a.home)}).returncode
     summary = pd.read_csv(a.home/'builds'/'summary.tsv', sep='\t', keep_default_na=False)
     t = table(a.home, a.size, summary)
-    t['paused'] = t.bible.isin(a.paused)
+    t['untimed'] = t.bible.isin(a.untimed)
     built = t[t.status == 'built']
     res = dict(command=f"python bench/world_zoo.py --size {a.size}", zoo_command='lmcourse ' + ' '.join(cmd[3:cmd.index('--base-url')]) + ' --base-url LOCAL_MIRROR',
                machine=machine(), date=datetime.date.today().isoformat(), wall_seconds=None if a.table_only else round(time.time() - t0),

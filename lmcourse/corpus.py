@@ -1,4 +1,4 @@
-"""Stream a Wikipedia dump into clean articles with flat memory, on all cores; the first step of a language model.
+"""Text to training data in any language: normalise, split, tokenize, and see why subwords; then Wikipedia dumps streamed on all cores and a polite crawler.
 
 Docs: https://lmcourse.github.io/lmcourse/corpus.html.md"""
 
@@ -11,16 +11,230 @@ import xml.etree.ElementTree as ET
 from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
-import mwparserfromhell as mwp
+import mwparserfromhell as mwp, numpy as np
 from fastcore.basics import patch
 from tqdm import tqdm
 from .data import open_bytes, atomic_write, read_text, read_bible, lmcourse_home, file_lock, writing
 
 # %% auto #0
-__all__ = ['DISAMBIG', 'ABBREVS', 'SPLITS', 'NT_BOOKS', 'DumpError', 'Page', 'iter_pages', 'wiki_to_text', 'partial_path',
-           'extract_wiki', 'canonical_url', 'host_of', 'NearDup', 'Crawler', 'normalize', 'split_sentences', 'split_of',
-           'read_docs', 'prepare_corpus', 'read_split', 'bible_docs', 'course_corpus', 'WordTokenizer', 'text_rules',
-           'tokenize', 'SubwordTokenizer', 'vocab_growth', 'oov_rate', 'token_stats']
+__all__ = ['ABBREVS', 'SPLITS', 'NT_BOOKS', 'DISAMBIG', 'normalize', 'split_sentences', 'split_of', 'read_docs', 'prepare_corpus',
+           'read_split', 'bible_docs', 'course_corpus', 'WordTokenizer', 'text_rules', 'tokenize', 'SubwordTokenizer',
+           'vocab_growth', 'oov_rate', 'token_stats', 'DumpError', 'Page', 'iter_pages', 'wiki_to_text', 'partial_path',
+           'extract_wiki', 'canonical_url', 'host_of', 'NearDup', 'Crawler']
+
+# %% ../nbs/01_corpus.ipynb #b158c6e7
+_ZAP = re.compile('[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u200b-\u200d\u2060\ufeff]')
+_QUOTES = str.maketrans({'’': "'", 'ʼ': "'", '‘': "'", '`': "'", '´': "'", '“': '"', '”': '"', '„': '"'})
+
+def normalize(text: str, form='NFC', quotes=True) -> str:
+    "Unicode `form`, no control/zero-width/soft-hyphen characters, ASCII quotes if `quotes`, single spaces, no empty lines"
+    text = unicodedata.normalize(form, text).replace('\r\n', '\n').translate({0x0d: 0x0a, 0x2028: 0x0a, 0x2029: 0x0a})
+    text = _ZAP.sub('', text)
+    if quotes: text = text.translate(_QUOTES)
+    return '\n'.join(l for l in (' '.join(l.split()) for l in text.split('\n')) if l)
+
+# %% ../nbs/01_corpus.ipynb #80dc7659
+_END = re.compile(r'([.!?…।؟。！？]+)(["\'”’»)\]]*)(\s+|(?<=[。！？])(?=\S))')
+ABBREVS = {'mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'vs', 'etc', 'e.g', 'i.e', 'no', 'fig', 'jan', 'feb', 'aug', 'sept', 'oct',
+           'nov', 'dec', 'bw', 'bi', 'dkt', 'n.k', 'k.m', 'yaani', 'sr', 'jr', 'inc', 'ltd', 'co'}
+
+def split_sentences(text: str, abbrevs=ABBREVS) -> list[str]:
+    "Sentences of each line of `text`, by punctuation, casing and `abbrevs` (lower-case, without the final dot)"
+    out = []
+    for line in text.split('\n'):
+        start = 0
+        for m in _END.finditer(line):
+            nxt, prev = line[m.end():m.end() + 2].lstrip('"\'“‘«(['), line[start:m.start()].rsplit(' ', 1)[-1].lower()
+            if m.group(1) == '.' and (prev in abbrevs or (len(prev) == 1 and prev.isalpha())): continue
+            if nxt and nxt[0].islower(): continue
+            out.append(line[start:m.end()].strip()); start = m.end()
+        if line[start:].strip(): out.append(line[start:].strip())
+    return out
+
+# %% ../nbs/01_corpus.ipynb #3155a56b
+def split_of(key: str, valid=0.1, test=0.1, seed=0) -> str:
+    "'train', 'valid' or 'test' for the document `key`: stable, by hash, in the proportions `valid` and `test`"
+    u = int.from_bytes(hashlib.blake2b(f'{seed}\0{key}'.encode(), digest_size=8).digest(), 'big') / 2**64
+    return 'valid' if u < valid else 'test' if u < valid + test else 'train'
+
+# %% ../nbs/01_corpus.ipynb #45ef917b
+def _kind(path) -> str:
+    "A file's format from its name, compression suffixes aside: `.jsonl`, `.xml`, `.txt`..."
+    sfx = [s for s in Path(path).suffixes if s not in ('.gz', '.xz', '.bz2')]
+    return sfx[-1].lower() if sfx else ''
+
+def _lines(path):
+    "`(number, line)` of a text file (compressed or not), decoded strictly, an error naming the line that is not UTF-8"
+    with open_bytes(path) as f:
+        for i, raw in enumerate(f, 1):
+            try: yield i, raw.decode('utf-8-sig' if i == 1 else 'utf-8')
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{path}, line {i}: not valid UTF-8 ({raw[max(0, e.start - 10):e.start + 10]!r}); "
+                                 "convert it with e.g. `iconv -f LATIN1 -t UTF-8`") from None
+
+def read_docs(path):
+    "`(key, text)` of each document of a JSONL (`title`/`url` and `text`), text (a document per line) or CES Bible XML (a chapter each) file"
+    path = Path(path)
+    if _kind(path) == '.xml': yield from bible_docs(path); return
+    for i, line in _lines(path):
+        if not line.strip(): continue
+        if _kind(path) != '.jsonl': yield f'{path.name}:{i - 1}', line; continue
+        try: d = json.loads(line)
+        except ValueError as e: raise ValueError(f"{path}, line {i}: not JSON ({e}); truncated?") from None
+        if not isinstance(d, dict) or not isinstance(d.get('text'), str):
+            raise ValueError(f"{path}, line {i}: expected a JSON object with a \"text\" string, got {line.strip()[:60]!r}")
+        yield str(d.get('url') or d.get('title') or i - 1), d['text']
+
+# %% ../nbs/01_corpus.ipynb #0f96c275
+SPLITS = ('train', 'valid', 'test')
+
+def _fill_splits(tmp, st, empty):
+    "Small corpora: give each split in `empty` the last document of train, when train keeps at least one"
+    if not empty or st['train']['docs'] <= len(empty): return
+    docs = tmp['train'].read_text(encoding='utf-8').split('\n\n')[:-1]
+    for s in empty:
+        d = docs.pop()
+        tmp[s].write_text(d + '\n\n', encoding='utf-8', newline='\n')
+        for c in (st['train'], -1), (st[s], 1):
+            c[0].update(docs=c[1], lines=c[1] * (d.count('\n') + 1), chars=c[1] * len(d))
+    tmp['train'].write_text(''.join(x + '\n\n' for x in docs), encoding='utf-8', newline='\n')
+
+def _write_splits(docs, tmp, valid, test, seed, min_chars, sentences, progress):
+    "Write each document of `docs`, normalised and deduplicated, to the temporary file of its split; counts per split"
+    files = {s: open(tmp[s], 'w', encoding='utf-8', newline='\n') for s in SPLITS}
+    st, seen = {s: Counter() for s in SPLITS}, set()
+    try:
+        for key, text in tqdm(docs, desc='prepare', unit=' docs', disable=not progress):
+            text = normalize(text)
+            h = hashlib.blake2b(text.encode(), digest_size=16).digest()
+            if len(text) < min_chars or h in seen: continue
+            seen.add(h); s = split_of(key, valid, test, seed)
+            lines = split_sentences(text) if sentences else text.split('\n')
+            files[s].write('\n'.join(lines) + '\n\n')
+            st[s].update(docs=1, lines=len(lines), chars=len(text))
+    finally:
+        for f in files.values(): f.close()
+    return st
+
+# %% ../nbs/01_corpus.ipynb #ccb2906d
+def prepare_corpus(docs, out, valid=0.1, test=0.1, seed=0, min_chars=1, sentences=True, progress=True) -> dict:
+    "Normalise, sentence-split (a Bible keeps a verse a line), deduplicate and split `docs` (a path or `(key, text)` pairs) into `out`"
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    if isinstance(docs, (str, Path)): sentences = sentences and _kind(docs) != '.xml'; docs = read_docs(docs)
+    tmp = {s: out/f'.{s}.txt.tmp{os.getpid()}' for s in SPLITS}
+    try:
+        with writing(out): st = _write_splits(docs, tmp, valid, test, seed, min_chars, sentences, progress)
+        if not sum(st[s]['docs'] for s in SPLITS):
+            raise ValueError(f"no documents of at least {min_chars} characters to prepare: is the source empty?")
+        _fill_splits(tmp, st, [s for s, f in (('valid', valid), ('test', test)) if f > 0 and not st[s]['docs']])
+        for s in SPLITS: os.replace(tmp[s], out/f'{s}.txt')
+    finally:
+        for p in tmp.values(): p.unlink(missing_ok=True)     # an error or a full disk leaves no half-written split behind
+    meta = {s: {k: st[s][k] for k in ('docs', 'lines', 'chars')} for s in SPLITS}
+    atomic_write(out/'meta.json', json.dumps(meta, indent=1))
+    return meta
+
+def read_split(path, split='train') -> list[str]:
+    "Documents of a prepared split, each one string with a sentence per line"
+    p = Path(path)/f'{split}.txt' if Path(path).is_dir() else Path(path)
+    return [d for d in read_text(p, allow_empty=True).split('\n\n') if d.strip()]
+
+# %% ../nbs/01_corpus.ipynb #761ff93a
+NT_BOOKS = ('MAT MAR LUK JOH ACT ROM 1CO 2CO GAL EPH PHI COL 1TH 2TH 1TI 2TI TIT PHM HEB JAM 1PE 2PE 1JO 2JO 3JO JUD REV').split()
+
+def bible_docs(lang, nt=False):
+    "`(chapter_id, text)` of a Bible (bundled language code, or a CES XML file), one verse per line; only the New Testament if `nt`"
+    chap = {}
+    for vid, v in read_bible(lang).items():
+        c = vid.rsplit('.', 1)[0]
+        if not nt or c.split('.')[1] in NT_BOOKS: chap.setdefault(c, []).append(v)
+    return [(c, '\n'.join(vs)) for c, vs in chap.items()]
+
+def course_corpus(lang, nt=False, home=None, force=False) -> Path:
+    "Folder of the prepared corpus of the bundled Bible of `lang` (built once, in `LMCOURSE_HOME/corpus`)"
+    out = Path(home or lmcourse_home())/'corpus'/f'{lang}-bible{"-nt" if nt else ""}'
+    if not force and (out/'meta.json').exists(): return out
+    with file_lock(out.parent/f'.{out.name}.lock', what=f'the corpus {out}'):
+        if force or not (out/'meta.json').exists(): prepare_corpus(bible_docs(lang, nt), out, sentences=False, progress=False)
+    return out
+
+# %% ../nbs/01_corpus.ipynb #89bb7816
+import regex
+from fastcore.basics import compose
+
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}\p{N}]+)*|[^\s\p{L}\p{M}\p{N}]")
+
+class WordTokenizer:
+    "Words (letters, marks, digits; inner apostrophes) and single symbols, for any language with spaces (fastai protocol)"
+    def __init__(self, lang='xx', split_char=' ', **kwargs): self.lang = lang
+    def __call__(self, items): return (_WORD.findall(t) for t in items)
+
+def text_rules():
+    "fastai's default text rules (`xxbos`, `xxmaj`, `xxup`, `xxrep`, lower case...)"
+    from fastai.text.core import defaults
+    return list(defaults.text_proc_rules)
+
+def tokenize(texts, tok=None, rules=None) -> list[list[str]]:
+    "Tokens of each of `texts`: `rules` (default `text_rules()`) then `tok` (default `WordTokenizer`)"
+    f = compose(*(text_rules() if rules is None else rules))
+    return [list(t) for t in (tok or WordTokenizer())(f(x) for x in texts)]
+
+# %% ../nbs/01_corpus.ipynb #237ea58c
+_SPEC = ['xxunk', 'xxpad', 'xxbos', 'xxeos', 'xxfld', 'xxrep', 'xxwrep', 'xxup', 'xxmaj']
+
+def _drop_lone(ps):
+    "Drop the lone '▁' sentencepiece puts before a special token (`▁ xxmaj ▁word` -> `xxmaj ▁word`)"
+    return [p for p, q in zip(ps, ps[1:] + ['']) if not (p == '▁' and q in _SPEC)]
+
+class SubwordTokenizer:
+    "A sentencepiece model in fastai's tokenizer protocol; `SubwordTokenizer.train` learns one from texts"
+    def __init__(self, model, lang='xx', **kwargs):
+        import sentencepiece as spm
+        self.model, self.lang = Path(model), lang
+        self.sp = spm.SentencePieceProcessor(model_file=str(model))
+    def __call__(self, items): return (_drop_lone(self.sp.encode(t, out_type=str)) for t in items)
+    def __reduce__(self): return (SubwordTokenizer, (self.model, self.lang))   # picklable for fastai's worker processes
+    def __len__(self): return self.sp.get_piece_size()
+
+    @classmethod
+    def train(cls, texts, model, vocab_sz=8000, model_type='unigram', char_coverage=0.9995, rules=None,
+              max_lines=2_000_000, **kwargs):
+        "Train a sentencepiece model of about `vocab_sz` pieces on the lines of `texts` (after `rules`) into `model`"
+        import io, sentencepiece as spm
+        f = compose(*(text_rules() if rules is None else rules))
+        lines = (l for t in texts for l in f(t).split('\n') if l.strip())
+        buf = io.BytesIO()
+        try: spm.SentencePieceTrainer.train(
+            sentence_iterator=lines, model_writer=buf, vocab_size=vocab_sz, model_type=model_type,
+            character_coverage=char_coverage, input_sentence_size=max_lines, shuffle_input_sentence=True,
+            unk_id=0, unk_piece='xxunk', pad_id=-1, bos_id=-1, eos_id=-1, user_defined_symbols=_SPEC[1:],
+            hard_vocab_limit=False, minloglevel=2, num_threads=os.cpu_count() or 1, **kwargs)
+        except RuntimeError as e: raise ValueError(f"sentencepiece could not train on these texts: {e}") from None
+        atomic_write(model, buf.getvalue())
+        return cls(model)
+
+# %% ../nbs/01_corpus.ipynb #6a92c445
+def vocab_growth(tokens, n=60):
+    "Number of distinct types after each of `n` log-spaced prefixes of `tokens` (Heaps' law)"
+    xs = np.unique(np.geomspace(1, len(tokens), n).astype(int))
+    seen, ys, i = set(), [], 0
+    for x in xs:
+        seen.update(tokens[i:x]); i = x; ys.append(len(seen))
+    return xs, np.array(ys)
+
+def oov_rate(train, valid, vocab_sz=None, min_freq=1) -> float:
+    "Share of `valid` tokens outside the `vocab_sz` most frequent `train` tokens seen at least `min_freq` times"
+    c = Counter(train)
+    vocab = {w for w, k in c.most_common(vocab_sz) if k >= min_freq}
+    return sum(w not in vocab for w in valid) / max(len(valid), 1)
+
+def token_stats(tokens, valid=None) -> dict:
+    "Tokens, types, type/token ratio, hapax share (types seen once) and, given `valid` tokens, its OOV rate"
+    c = Counter(tokens)
+    d = dict(tokens=len(tokens), types=len(c), ttr=len(c)/max(len(tokens), 1),
+             hapax=sum(k == 1 for k in c.values())/max(len(c), 1))
+    if valid is not None: d['oov'] = oov_rate(tokens, valid)
+    return d
 
 # %% ../nbs/01_corpus.ipynb #2936b2fb
 class DumpError(ValueError):
@@ -165,7 +379,7 @@ def extract_wiki(dump, out, min_chars=200, fmt=None, n_proc=None, batch=32, limi
 # %% ../nbs/01_corpus.ipynb #8091e916
 import email.utils, posixpath, urllib.robotparser
 from urllib.parse import urljoin, urlsplit, urlunsplit, parse_qsl, urlencode
-import numpy as np, requests
+import requests
 
 _TRACKING = re.compile(r'^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref_src)$', re.I)
 
@@ -388,217 +602,3 @@ def _visit(self:Crawler, url, frontier, seen, f, pb):
             f.write(json.dumps(dict(url=final, title=doc.get('title') or '', text=text, lang=lang),
                                ensure_ascii=False) + '\n'); f.flush()
             self.stats['kept'] += 1; pb.update()
-
-# %% ../nbs/01_corpus.ipynb #b158c6e7
-_ZAP = re.compile('[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u200b-\u200d\u2060\ufeff]')
-_QUOTES = str.maketrans({'’': "'", 'ʼ': "'", '‘': "'", '`': "'", '´': "'", '“': '"', '”': '"', '„': '"'})
-
-def normalize(text: str, form='NFC', quotes=True) -> str:
-    "Unicode `form`, no control/zero-width/soft-hyphen characters, ASCII quotes if `quotes`, single spaces, no empty lines"
-    text = unicodedata.normalize(form, text).replace('\r\n', '\n').translate({0x0d: 0x0a, 0x2028: 0x0a, 0x2029: 0x0a})
-    text = _ZAP.sub('', text)
-    if quotes: text = text.translate(_QUOTES)
-    return '\n'.join(l for l in (' '.join(l.split()) for l in text.split('\n')) if l)
-
-# %% ../nbs/01_corpus.ipynb #80dc7659
-_END = re.compile(r'([.!?…।؟。！？]+)(["\'”’»)\]]*)(\s+|(?<=[。！？])(?=\S))')
-ABBREVS = {'mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'vs', 'etc', 'e.g', 'i.e', 'no', 'fig', 'jan', 'feb', 'aug', 'sept', 'oct',
-           'nov', 'dec', 'bw', 'bi', 'dkt', 'n.k', 'k.m', 'yaani', 'sr', 'jr', 'inc', 'ltd', 'co'}
-
-def split_sentences(text: str, abbrevs=ABBREVS) -> list[str]:
-    "Sentences of each line of `text`, by punctuation, casing and `abbrevs` (lower-case, without the final dot)"
-    out = []
-    for line in text.split('\n'):
-        start = 0
-        for m in _END.finditer(line):
-            nxt, prev = line[m.end():m.end() + 2].lstrip('"\'“‘«(['), line[start:m.start()].rsplit(' ', 1)[-1].lower()
-            if m.group(1) == '.' and (prev in abbrevs or (len(prev) == 1 and prev.isalpha())): continue
-            if nxt and nxt[0].islower(): continue
-            out.append(line[start:m.end()].strip()); start = m.end()
-        if line[start:].strip(): out.append(line[start:].strip())
-    return out
-
-# %% ../nbs/01_corpus.ipynb #3155a56b
-def split_of(key: str, valid=0.1, test=0.1, seed=0) -> str:
-    "'train', 'valid' or 'test' for the document `key`: stable, by hash, in the proportions `valid` and `test`"
-    u = int.from_bytes(hashlib.blake2b(f'{seed}\0{key}'.encode(), digest_size=8).digest(), 'big') / 2**64
-    return 'valid' if u < valid else 'test' if u < valid + test else 'train'
-
-# %% ../nbs/01_corpus.ipynb #45ef917b
-def _kind(path) -> str:
-    "A file's format from its name, compression suffixes aside: `.jsonl`, `.xml`, `.txt`..."
-    sfx = [s for s in Path(path).suffixes if s not in ('.gz', '.xz', '.bz2')]
-    return sfx[-1].lower() if sfx else ''
-
-def _lines(path):
-    "`(number, line)` of a text file (compressed or not), decoded strictly, an error naming the line that is not UTF-8"
-    with open_bytes(path) as f:
-        for i, raw in enumerate(f, 1):
-            try: yield i, raw.decode('utf-8-sig' if i == 1 else 'utf-8')
-            except UnicodeDecodeError as e:
-                raise ValueError(f"{path}, line {i}: not valid UTF-8 ({raw[max(0, e.start - 10):e.start + 10]!r}); "
-                                 "convert it with e.g. `iconv -f LATIN1 -t UTF-8`") from None
-
-def read_docs(path):
-    "`(key, text)` of each document of a JSONL (`title`/`url` and `text`), text (a document per line) or CES Bible XML (a chapter each) file"
-    path = Path(path)
-    if _kind(path) == '.xml': yield from bible_docs(path); return
-    for i, line in _lines(path):
-        if not line.strip(): continue
-        if _kind(path) != '.jsonl': yield f'{path.name}:{i - 1}', line; continue
-        try: d = json.loads(line)
-        except ValueError as e: raise ValueError(f"{path}, line {i}: not JSON ({e}); truncated?") from None
-        if not isinstance(d, dict) or not isinstance(d.get('text'), str):
-            raise ValueError(f"{path}, line {i}: expected a JSON object with a \"text\" string, got {line.strip()[:60]!r}")
-        yield str(d.get('url') or d.get('title') or i - 1), d['text']
-
-# %% ../nbs/01_corpus.ipynb #0f96c275
-SPLITS = ('train', 'valid', 'test')
-
-def _fill_splits(tmp, st, empty):
-    "Small corpora: give each split in `empty` the last document of train, when train keeps at least one"
-    if not empty or st['train']['docs'] <= len(empty): return
-    docs = tmp['train'].read_text(encoding='utf-8').split('\n\n')[:-1]
-    for s in empty:
-        d = docs.pop()
-        tmp[s].write_text(d + '\n\n', encoding='utf-8', newline='\n')
-        for c in (st['train'], -1), (st[s], 1):
-            c[0].update(docs=c[1], lines=c[1] * (d.count('\n') + 1), chars=c[1] * len(d))
-    tmp['train'].write_text(''.join(x + '\n\n' for x in docs), encoding='utf-8', newline='\n')
-
-def _write_splits(docs, tmp, valid, test, seed, min_chars, sentences, progress):
-    "Write each document of `docs`, normalised and deduplicated, to the temporary file of its split; counts per split"
-    files = {s: open(tmp[s], 'w', encoding='utf-8', newline='\n') for s in SPLITS}
-    st, seen = {s: Counter() for s in SPLITS}, set()
-    try:
-        for key, text in tqdm(docs, desc='prepare', unit=' docs', disable=not progress):
-            text = normalize(text)
-            h = hashlib.blake2b(text.encode(), digest_size=16).digest()
-            if len(text) < min_chars or h in seen: continue
-            seen.add(h); s = split_of(key, valid, test, seed)
-            lines = split_sentences(text) if sentences else text.split('\n')
-            files[s].write('\n'.join(lines) + '\n\n')
-            st[s].update(docs=1, lines=len(lines), chars=len(text))
-    finally:
-        for f in files.values(): f.close()
-    return st
-
-# %% ../nbs/01_corpus.ipynb #ccb2906d
-def prepare_corpus(docs, out, valid=0.1, test=0.1, seed=0, min_chars=1, sentences=True, progress=True) -> dict:
-    "Normalise, sentence-split (a Bible keeps a verse a line), deduplicate and split `docs` (a path or `(key, text)` pairs) into `out`"
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    if isinstance(docs, (str, Path)): sentences = sentences and _kind(docs) != '.xml'; docs = read_docs(docs)
-    tmp = {s: out/f'.{s}.txt.tmp{os.getpid()}' for s in SPLITS}
-    try:
-        with writing(out): st = _write_splits(docs, tmp, valid, test, seed, min_chars, sentences, progress)
-        if not sum(st[s]['docs'] for s in SPLITS):
-            raise ValueError(f"no documents of at least {min_chars} characters to prepare: is the source empty?")
-        _fill_splits(tmp, st, [s for s, f in (('valid', valid), ('test', test)) if f > 0 and not st[s]['docs']])
-        for s in SPLITS: os.replace(tmp[s], out/f'{s}.txt')
-    finally:
-        for p in tmp.values(): p.unlink(missing_ok=True)     # an error or a full disk leaves no half-written split behind
-    meta = {s: {k: st[s][k] for k in ('docs', 'lines', 'chars')} for s in SPLITS}
-    atomic_write(out/'meta.json', json.dumps(meta, indent=1))
-    return meta
-
-def read_split(path, split='train') -> list[str]:
-    "Documents of a prepared split, each one string with a sentence per line"
-    p = Path(path)/f'{split}.txt' if Path(path).is_dir() else Path(path)
-    return [d for d in read_text(p, allow_empty=True).split('\n\n') if d.strip()]
-
-# %% ../nbs/01_corpus.ipynb #761ff93a
-NT_BOOKS = ('MAT MAR LUK JOH ACT ROM 1CO 2CO GAL EPH PHI COL 1TH 2TH 1TI 2TI TIT PHM HEB JAM 1PE 2PE 1JO 2JO 3JO JUD REV').split()
-
-def bible_docs(lang, nt=False):
-    "`(chapter_id, text)` of a Bible (bundled language code, or a CES XML file), one verse per line; only the New Testament if `nt`"
-    chap = {}
-    for vid, v in read_bible(lang).items():
-        c = vid.rsplit('.', 1)[0]
-        if not nt or c.split('.')[1] in NT_BOOKS: chap.setdefault(c, []).append(v)
-    return [(c, '\n'.join(vs)) for c, vs in chap.items()]
-
-def course_corpus(lang, nt=False, home=None, force=False) -> Path:
-    "Folder of the prepared corpus of the bundled Bible of `lang` (built once, in `LMCOURSE_HOME/corpus`)"
-    out = Path(home or lmcourse_home())/'corpus'/f'{lang}-bible{"-nt" if nt else ""}'
-    if not force and (out/'meta.json').exists(): return out
-    with file_lock(out.parent/f'.{out.name}.lock', what=f'the corpus {out}'):
-        if force or not (out/'meta.json').exists(): prepare_corpus(bible_docs(lang, nt), out, sentences=False, progress=False)
-    return out
-
-# %% ../nbs/01_corpus.ipynb #89bb7816
-import regex
-from fastcore.basics import compose
-
-_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}\p{N}]+)*|[^\s\p{L}\p{M}\p{N}]")
-
-class WordTokenizer:
-    "Words (letters, marks, digits; inner apostrophes) and single symbols, for any language with spaces (fastai protocol)"
-    def __init__(self, lang='xx', split_char=' ', **kwargs): self.lang = lang
-    def __call__(self, items): return (_WORD.findall(t) for t in items)
-
-def text_rules():
-    "fastai's default text rules (`xxbos`, `xxmaj`, `xxup`, `xxrep`, lower case...)"
-    from fastai.text.core import defaults
-    return list(defaults.text_proc_rules)
-
-def tokenize(texts, tok=None, rules=None) -> list[list[str]]:
-    "Tokens of each of `texts`: `rules` (default `text_rules()`) then `tok` (default `WordTokenizer`)"
-    f = compose(*(text_rules() if rules is None else rules))
-    return [list(t) for t in (tok or WordTokenizer())(f(x) for x in texts)]
-
-# %% ../nbs/01_corpus.ipynb #237ea58c
-_SPEC = ['xxunk', 'xxpad', 'xxbos', 'xxeos', 'xxfld', 'xxrep', 'xxwrep', 'xxup', 'xxmaj']
-
-def _drop_lone(ps):
-    "Drop the lone '▁' sentencepiece puts before a special token (`▁ xxmaj ▁word` -> `xxmaj ▁word`)"
-    return [p for p, q in zip(ps, ps[1:] + ['']) if not (p == '▁' and q in _SPEC)]
-
-class SubwordTokenizer:
-    "A sentencepiece model in fastai's tokenizer protocol; `SubwordTokenizer.train` learns one from texts"
-    def __init__(self, model, lang='xx', **kwargs):
-        import sentencepiece as spm
-        self.model, self.lang = Path(model), lang
-        self.sp = spm.SentencePieceProcessor(model_file=str(model))
-    def __call__(self, items): return (_drop_lone(self.sp.encode(t, out_type=str)) for t in items)
-    def __reduce__(self): return (SubwordTokenizer, (self.model, self.lang))   # picklable for fastai's worker processes
-    def __len__(self): return self.sp.get_piece_size()
-
-    @classmethod
-    def train(cls, texts, model, vocab_sz=8000, model_type='unigram', char_coverage=0.9995, rules=None,
-              max_lines=2_000_000, **kwargs):
-        "Train a sentencepiece model of about `vocab_sz` pieces on the lines of `texts` (after `rules`) into `model`"
-        import io, sentencepiece as spm
-        f = compose(*(text_rules() if rules is None else rules))
-        lines = (l for t in texts for l in f(t).split('\n') if l.strip())
-        buf = io.BytesIO()
-        try: spm.SentencePieceTrainer.train(
-            sentence_iterator=lines, model_writer=buf, vocab_size=vocab_sz, model_type=model_type,
-            character_coverage=char_coverage, input_sentence_size=max_lines, shuffle_input_sentence=True,
-            unk_id=0, unk_piece='xxunk', pad_id=-1, bos_id=-1, eos_id=-1, user_defined_symbols=_SPEC[1:],
-            hard_vocab_limit=False, minloglevel=2, num_threads=os.cpu_count() or 1, **kwargs)
-        except RuntimeError as e: raise ValueError(f"sentencepiece could not train on these texts: {e}") from None
-        atomic_write(model, buf.getvalue())
-        return cls(model)
-
-# %% ../nbs/01_corpus.ipynb #6a92c445
-def vocab_growth(tokens, n=60):
-    "Number of distinct types after each of `n` log-spaced prefixes of `tokens` (Heaps' law)"
-    xs = np.unique(np.geomspace(1, len(tokens), n).astype(int))
-    seen, ys, i = set(), [], 0
-    for x in xs:
-        seen.update(tokens[i:x]); i = x; ys.append(len(seen))
-    return xs, np.array(ys)
-
-def oov_rate(train, valid, vocab_sz=None, min_freq=1) -> float:
-    "Share of `valid` tokens outside the `vocab_sz` most frequent `train` tokens seen at least `min_freq` times"
-    c = Counter(train)
-    vocab = {w for w, k in c.most_common(vocab_sz) if k >= min_freq}
-    return sum(w not in vocab for w in valid) / max(len(valid), 1)
-
-def token_stats(tokens, valid=None) -> dict:
-    "Tokens, types, type/token ratio, hapax share (types seen once) and, given `valid` tokens, its OOV rate"
-    c = Counter(tokens)
-    d = dict(tokens=len(tokens), types=len(c), ttr=len(c)/max(len(tokens), 1),
-             hapax=sum(k == 1 for k in c.values())/max(len(c), 1))
-    if valid is not None: d['oov'] = oov_rate(tokens, valid)
-    return d

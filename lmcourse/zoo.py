@@ -169,7 +169,8 @@ def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path
     epochs = epochs or cfg['epochs']
     settings = dict(lang=lang, source=src, size=size, tok=tok, vocab=vocab, method=method, init=init, epochs=epochs, seed=seed,
                     parallel=(bible.name if bible and par == str(bible) else par) if init == 'aligned' else None,
-                    dict=str(dict_path) if dict_path else None, **({'bible': bible.name} if bible else {}), **src_kw)
+                    dict=str(dict_path) if dict_path else None, **({'bible': bible.name} if bible else {}),
+                    **{k: v for k, v in src_kw.items() if k != 'base_url'})   # where a file came from is no setting: what came is checked
     keep = ('corpus', 'stats', 'train', 'evaluate', 'report', 'publish') + (('source', 'baseline') + START_STAGES[init] if transfer else ())
     return SimpleNamespace(lang=lang, src=src, bible=bible, size=size, tok=tok, vocab=vocab, cfg=cfg, method=method, transfer=transfer, init=init, parallel=par,
                            main='transfer' if transfer else 'scratch', epochs=epochs, name=name, zoo=zoo, work=zoo.parent/'builds'/name,
