@@ -76,14 +76,16 @@ def table(home, size, summary):
 
 
 def markdown(t) -> str:
-    L = ['| language | code | family | script | training chars | transferred | scratch | unigram | build s |', '|' + '---|' * 9]
+    "The README's table: one row a Bible, the better of transferred and scratch in bold"
+    L = ['| language | code | family | script | training characters | transferred | scratch | unigram | build s |', '|' + '---|' * 9]
     two = set(t.language[t.language.duplicated()])                     # a second edition is named for its file
+    f3 = lambda v, best: f"**{v:.3f}**" if best else f"{v:.3f}"
     for r in t.itertuples():
-        name = r.language + (f' ({r.bible})' if r.language in two else '')
+        name = r.language + (f' ({r.bible})' if r.language in two else '') + (' (part)' if r.parts == 'Parts' else '')
         if r.status != 'built':
             L.append(f"| {name} | {r.iso3} | {r.family} | {r.script} | | failed: {r.error} | | | |"); continue
-        L.append(f"| {name}{' (' + r.parts.lower() + ')' if r.parts == 'Parts' else ''} | {r.iso3} | {r.family} | {r.script} | "
-                 f"{r.train_chars:,} | **{r.transfer_bpc:.3f}** | {r.scratch_bpc:.3f} | {r.unigram_bpc:.3f} | "
+        L.append(f"| {name} | {r.iso3} | {r.family} | {r.script} | {r.train_chars:,} | {f3(r.transfer_bpc, r.transfer_bpc < r.scratch_bpc)} | "
+                 f"{f3(r.scratch_bpc, r.scratch_bpc <= r.transfer_bpc)} | {r.unigram_bpc:.3f} | "
                  f"{'not timed' if r.untimed else f'{r.build_seconds:.0f}'} |")
     return '\n'.join(L) + '\n'
 

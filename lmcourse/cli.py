@@ -11,8 +11,8 @@ from pathlib import Path
 from . import data as D
 
 # %% auto #0
-__all__ = ['PARSERS', 'add_data_parser', 'add_corpus_parser', 'add_train_parser', 'add_zoo_parser', 'add_align_parser', 'Parser',
-           'user_error', 'main']
+__all__ = ['PARSERS', 'add_data_parser', 'add_corpus_parser', 'add_train_parser', 'add_zoo_parser', 'add_align_parser',
+           'add_sentences_parser', 'Parser', 'user_error', 'main']
 
 # %% ../nbs/10_cli.ipynb #038d2dab
 def _count(s):
@@ -179,14 +179,14 @@ def _corpus_dir(src, home=None, out=None):
     return dest
 
 def _train(a):
-    from lmcourse import lm
+    from lmcourse import lm, zoo
     lm.lm_config(a.size); lm.get_device(a.device)                # a bad size or device: said before any work
     try:
         corpus = _corpus_dir(a.corpus, a.home, a.out)
         kw = {k: v for k, v in dict(bs=a.bs, max_vocab=a.max_vocab).items() if v}
         learn = lm.train_lm(corpus, a.out, a.size, epochs=a.epochs, lr=a.lr, tok=a.tok, device=a.device, resume=not a.fresh, **kw)
         if lm.rank_distrib() == 0:
-            z = lm.export_lm(learn, Path(a.out)/'model', lang=a.lang, name=a.name or f'{a.lang}-{a.size}')
+            z = zoo.export_lm(learn, Path(a.out)/'model', lang=a.lang, name=a.name or f'{a.lang}-{a.size}')
             card = D.read_json(z/'card.json')
             print({k: card[k] for k in ('name', 'lang', 'params', 'vocab', 'epochs', 'tokens_seen', 'valid_perplexity', 'train_seconds', 'hardware')})
             print(z)
@@ -314,8 +314,41 @@ def add_align_parser(sub):
     p.add_argument('--iters', type=_count, default=5, help='EM iterations in each direction (default 5)')
     p.set_defaults(func=_align)
 
+# %% ../nbs/10_cli.ipynb #510701b3
+def _mine(a):
+    import warnings
+    from lmcourse import sentences as S
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter('always')
+        r = S.mine_files(a.src, a.tgt, a.model, a.out, a.threshold, a.aligned, a.batch)
+    for w in ws: print(f"lmcourse mine: warning: {w.message}", file=sys.stderr)
+    if a.aligned: print(r.round(4).to_string()); return
+    if not a.out: print(r.to_csv(sep='\t', index=False), end='')
+    print(f"{len(r):,} pairs{' in ' + a.out if a.out else ''}", file=sys.stderr)
+
+def _encoder(a):
+    from lmcourse import sentences as S
+    p = S.train_encoder(a.src, a.tgt, a.name)
+    c = D.read_json(p/'card.json')
+    print(f"{p}: test-book xsim error {c['test']['ratio']['xsim_error']:.3f} (ratio margin), mining threshold {c['threshold']:.3f}")
+
+def add_sentences_parser(sub):
+    "Add the `mine` and `encoder` subcommands (notebook 08) to the `sub` subparsers"
+    p = sub.add_parser('mine', help='translation pairs between two text files (a sentence a line) with a sentence encoder')
+    p.add_argument('src', help='source text file, one sentence a line'); p.add_argument('tgt', help='target text file, the same way')
+    p.add_argument('--model', required=True, help='a sentence encoder: its name in $LMCOURSE_HOME/sentences, or its folder')
+    p.add_argument('-o', '--out', help='pairs to write (tab-separated score, src_line, tgt_line, src, tgt); default: standard output')
+    p.add_argument('--threshold', type=float, help="keep pairs scoring at least this (ratio margin); default: the encoder's")
+    p.add_argument('--aligned', action='store_true', help='line i of SRC translates line i of TGT: measure retrieval instead of mining')
+    p.add_argument('--batch', type=_count, default=50_000, help='lines embedded at a time (default 50,000)')
+    p.set_defaults(func=_mine)
+    e = sub.add_parser('encoder', help='train a sentence encoder (dual encoder, LaBSE loss) on two verse-aligned Bibles')
+    e.add_argument('src', help='source Bible: a bundled code (en, es, sw, eu, zu) or a CES .xml(.xz) file'); e.add_argument('tgt', help='target Bible')
+    e.add_argument('--name', help='name in $LMCOURSE_HOME/sentences (default SRC-TGT)')
+    e.set_defaults(func=_encoder)
+
 # %% ../nbs/10_cli.ipynb #b5e3011f
-PARSERS = [add_data_parser, add_corpus_parser, add_train_parser, add_zoo_parser, add_align_parser]
+PARSERS = [add_data_parser, add_corpus_parser, add_train_parser, add_zoo_parser, add_align_parser, add_sentences_parser]
 
 class Parser(argparse.ArgumentParser):
     "argparse, with a usage error as one line and exit status 1, as every other error of the command"

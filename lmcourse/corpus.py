@@ -20,7 +20,7 @@ from .data import open_bytes, atomic_write, read_text, read_bible, lmcourse_home
 __all__ = ['ABBREVS', 'SPLITS', 'NT_BOOKS', 'DISAMBIG', 'normalize', 'split_sentences', 'split_of', 'read_docs', 'prepare_corpus',
            'read_split', 'bible_docs', 'course_corpus', 'WordTokenizer', 'text_rules', 'tokenize', 'SubwordTokenizer',
            'vocab_growth', 'oov_rate', 'token_stats', 'DumpError', 'Page', 'iter_pages', 'wiki_to_text', 'partial_path',
-           'extract_wiki', 'canonical_url', 'host_of', 'NearDup', 'Crawler']
+           'page_kind', 'extract_wiki', 'canonical_url', 'host_of', 'NearDup', 'Crawler']
 
 # %% ../nbs/01_corpus.ipynb #b158c6e7
 _ZAP = re.compile('[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u200b-\u200d\u2060\ufeff]')
@@ -328,6 +328,22 @@ def partial_path(out) -> Path:
     "Where `extract_wiki` keeps the output of a dump that could not be read to the end"
     out = Path(out); return out.with_name(out.stem + '.partial' + out.suffix)
 
+# %% ../nbs/01_corpus.ipynb #e5ce09fe
+def page_kind(p) -> str:
+    "What page `p` is, as `extract_wiki` counts it: 'other_ns' (not an article), 'redirects', 'disambiguation' or 'article'"
+    if p.ns != 0: return 'other_ns'
+    if p.redirect or p.text[:9].upper().startswith('#REDIRECT'): return 'redirects'
+    if DISAMBIG.search(p.text) or p.title.endswith('(disambiguation)'): return 'disambiguation'
+    return 'article'
+
+def _write_articles(f, res, fmt, st):
+    "Write one cleaned batch `res` (rows, number too short) to the open file `f` as `fmt` ('jsonl' or 'txt'), counting into `st`"
+    rows, short = res
+    st['short'] += short
+    for id, title, text in rows:
+        f.write(json.dumps(dict(id=id, title=title, text=text), ensure_ascii=False) + '\n' if fmt == 'jsonl' else text.replace('\n', ' ') + '\n')
+        st['articles'] += 1; st['chars'] += len(text)
+
 # %% ../nbs/01_corpus.ipynb #6ab6708c
 def extract_wiki(dump, out, min_chars=200, fmt=None, n_proc=None, batch=32, limit=None, progress=True) -> dict:
     "Extract the articles of a Wikipedia `dump` into `out` (`.jsonl` or `.txt`); returns counts of what was kept and dropped"
@@ -338,13 +354,7 @@ def extract_wiki(dump, out, min_chars=200, fmt=None, n_proc=None, batch=32, limi
     info, todo = {}, []
     pool = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn').Pool(n_proc) if n_proc > 1 else None
     inflight, t0 = deque(), time.time()
-    def write(res):
-        rows, short = res
-        st['short'] += short
-        for id, title, text in rows:
-            f.write(json.dumps(dict(id=id, title=title, text=text), ensure_ascii=False) + '\n' if fmt == 'jsonl'
-                    else text.replace('\n', ' ') + '\n')
-            st['articles'] += 1; st['chars'] += len(text)
+    write = lambda res: _write_articles(f, res, fmt, st)
     def submit(b):
         args = (b, _drop_prefixes(info), min_chars)
         if pool is None: write(_clean_batch(args)); return
@@ -355,9 +365,7 @@ def extract_wiki(dump, out, min_chars=200, fmt=None, n_proc=None, batch=32, limi
             try:
                 for p in iter_pages(dump, info):
                     st['pages'] += 1; pb.update()
-                    if p.ns != 0: st['other_ns'] += 1
-                    elif p.redirect or p.text[:9].upper().startswith('#REDIRECT'): st['redirects'] += 1
-                    elif DISAMBIG.search(p.text) or p.title.endswith('(disambiguation)'): st['disambiguation'] += 1
+                    if (kind := page_kind(p)) != 'article': st[kind] += 1
                     else:
                         todo.append((p.id, p.title, p.text))
                         if len(todo) >= batch: submit(todo); todo = []
@@ -377,22 +385,23 @@ def extract_wiki(dump, out, min_chars=200, fmt=None, n_proc=None, batch=32, limi
     return st
 
 # %% ../nbs/01_corpus.ipynb #8091e916
-import email.utils, posixpath, urllib.robotparser
+import email.utils, urllib.robotparser
 from urllib.parse import urljoin, urlsplit, urlunsplit, parse_qsl, urlencode
 import requests
+from w3lib.url import canonicalize_url
 
 _TRACKING = re.compile(r'^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref_src)$', re.I)
 
 def canonical_url(url, base=None) -> str | None:
     "Canonical form of `url` (resolved against `base`), or None if it is not an http(s) URL"
-    try: u = urlsplit(urljoin(base, url.strip()) if base else url.strip())
-    except ValueError: return None
-    if u.scheme.lower() not in ('http', 'https') or not u.hostname: return None
-    host = u.hostname.lower()
-    port = u.port if u.port and u.port != {'http': 80, 'https': 443}[u.scheme.lower()] else None
-    q = urlencode(sorted((k, v) for k, v in parse_qsl(u.query, keep_blank_values=True) if not _TRACKING.match(k)))
-    path = posixpath.normpath(u.path) + ('/' if u.path.endswith('/') and u.path != '/' else '') if u.path else '/'
-    return urlunsplit((u.scheme.lower(), host + (f':{port}' if port else ''), path.replace('//', '/'), q, ''))
+    try:
+        u = urlsplit(urljoin(base, url.strip()) if base else url.strip())
+        if u.scheme.lower() not in ('http', 'https') or not u.hostname: return None
+        port = u.port if u.port != {'http': 80, 'https': 443}[u.scheme.lower()] else None
+    except ValueError: return None                                          # a bad port or an unbalanced [ in the host
+    host = f'[{u.hostname}]' if ':' in u.hostname else u.hostname         # IPv6 literals keep their brackets
+    q = urlencode([(k, v) for k, v in parse_qsl(u.query, keep_blank_values=True) if not _TRACKING.match(k)])
+    return canonicalize_url(urlunsplit((u.scheme, host + (f':{port}' if port else ''), u.path or '/', q, '')))  # w3lib: the rest
 
 def host_of(url): return urlsplit(url).netloc
 

@@ -6,7 +6,7 @@ Docs: https://lmcourse.github.io/lmcourse/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #6ca57508
 from __future__ import annotations
-import bz2, codecs, contextlib, gzip, hashlib, io, json, lzma, os, re, shutil, signal, sys, tarfile, time, warnings, zlib
+import bz2, codecs, contextlib, functools, gzip, hashlib, io, json, lzma, os, re, shutil, signal, sys, tarfile, time, warnings, zlib
 import xml.etree.ElementTree as ET
 from itertools import islice
 from pathlib import Path
@@ -18,13 +18,13 @@ from tqdm import tqdm
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script(_method)?` is deprecated')
 
 # %% auto #0
-__all__ = ['ASSETS', 'LANGS', 'WORD', 'BUNDLED', 'WIKI_BASE', 'FASTTEXT_BASE', 'MUSE_BASE', 'WIKITEXT_BASE', 'BIBLE_COMMIT',
+__all__ = ['ASSETS', 'LANGS', 'BUNDLED', 'WORD', 'WIKI_BASE', 'FASTTEXT_BASE', 'MUSE_BASE', 'WIKITEXT_BASE', 'BIBLE_COMMIT',
            'BIBLE_BASE', 'lmcourse_home', 'torch_threads', 'lang_name', 'open_bytes', 'read_bytes', 'read_text',
-           'read_json', 'safe_name', 'inside', 'remove_tree', 'fault_point', 'writing', 'atomic_write', 'Busy',
-           'file_lock', 'bible_path', 'read_bible', 'read_verse_tsv', 'bible_pairs', 'wikitext_path', 'read_wikitext',
-           'read_swadesh', 'swadesh_pairs', 'is_word', 'dictd_b64', 'freedict_path', 'read_dictd', 'dictd_pairs',
-           'read_muse', 'write_muse', 'vec_header', 'read_vec', 'read_vectors', 'write_vectors', 'bundled', 'words',
-           'corpus_stats', 'DownloadError', 'hash_file', 'download', 'get_wiki_dump', 'get_fasttext', 'get_muse_dict',
+           'read_json', 'bundled', 'words', 'corpus_stats', 'bible_path', 'read_bible', 'read_verse_tsv', 'bible_pairs',
+           'wikitext_path', 'read_wikitext', 'read_swadesh', 'swadesh_pairs', 'is_word', 'dictd_b64', 'freedict_path',
+           'read_dictd', 'dictd_pairs', 'safe_name', 'inside', 'remove_tree', 'fault_point', 'writing', 'atomic_write',
+           'Busy', 'file_lock', 'new_folder', 'read_muse', 'write_muse', 'vec_header', 'read_vec', 'read_vectors',
+           'write_vectors', 'DownloadError', 'hash_file', 'download', 'get_wiki_dump', 'get_fasttext', 'get_muse_dict',
            'get_wikitext', 'bible_catalog', 'find_bible', 'get_bible']
 
 # %% ../nbs/00_data.ipynb #9f3be320
@@ -96,74 +96,31 @@ def read_json(path):
     try: return json.loads(read_text(path))
     except json.JSONDecodeError as e: raise ValueError(f"{path}: not readable JSON ({e}); cut short, or edited by hand?") from None
 
-# %% ../nbs/00_data.ipynb #6f5ad67f
-_SAFE = re.compile(r"\w[\w.'+-]{0,99}")
+# %% ../nbs/00_data.ipynb #17ed43e9
+BUNDLED = {
+    'bible': ('Bibles, CES XML, verse-aligned: English KJV & Spanish RV1909 (full), Swahili/Basque/Zulu NT',
+              'public domain (en, es); CC0 bible-corpus (sw, eu, zu)'),
+    'wikitext-2': ('WikiText-2 valid and test splits, Merity et al. 2016', 'CC BY-SA 3.0'),
+    'swadesh207': ('PanLex Swadesh-207 lists: eng, spa, swh, eus, zul', 'CC0'),
+    'freedict': ('FreeDict dictd dictionaries: eng-swh, eng-spa, eng-fra', 'GPL-2.0+'),
+}
 
-def safe_name(name, what='name') -> str:
-    "`name` if it can be one file or folder name inside lmcourse's folders, else a `ValueError` saying what is allowed"
-    s = str(name)
-    if _SAFE.fullmatch(s) and '..' not in s: return s
-    raise ValueError(f"{what} {s!r} cannot be a file or folder name: use letters, digits and . _ - ' + "
-                     "(at most 100, starting with a letter or digit; no '/', '..' or spaces)")
+def bundled() -> pd.DataFrame:
+    "Table of the data sets bundled with lmcourse: name, description, licence, files, compressed size"
+    rows = []
+    for k, (desc, lic) in BUNDLED.items():
+        fs = sorted(p for p in (ASSETS/k).iterdir() if p.is_file())
+        rows.append((k, desc, lic, len(fs), round(sum(p.stat().st_size for p in fs)/1e6, 2)))
+    return pd.DataFrame(rows, columns=['name', 'description', 'licence', 'files', 'MB'])
 
-def inside(path, root) -> Path:
-    "`path` resolved, if it is `root` or lies inside it; else a `ValueError`: the check before a write or a delete"
-    p, r = Path(path).resolve(), Path(root).resolve()
-    if p != r and r not in p.parents: raise ValueError(f"{path} is outside {root}: refused")
-    return p
+def words(text, lower=True) -> list[str]:
+    "Word tokens of `text`: runs of letters/digits with inner apostrophes (a plain counter, not the course's tokenizer)"
+    return re.findall(r"\w+(?:['’]\w+)*", text.lower() if lower else text)
 
-def remove_tree(path, root):
-    "Delete the folder `path` (if there), only if it lies strictly inside `root`"
-    p = inside(path, root)
-    if p == Path(root).resolve(): raise ValueError(f"refusing to delete {root} itself")
-    shutil.rmtree(p, ignore_errors=True)
-
-# %% ../nbs/00_data.ipynb #7da125e0
-_PASSES = Counter()
-
-def fault_point(name):
-    "Kill this process, as `kill -9` would, on the N-th pass through point `name` when `LMCOURSE_FAULT=name:N` (for tests)"
-    point, _, n = os.environ.get('LMCOURSE_FAULT', '').partition(':')
-    if point != name: return
-    _PASSES[name] += 1
-    if _PASSES[name] == int(n or 1): os.kill(os.getpid(), getattr(signal, 'SIGKILL', signal.SIGTERM))
-
-@contextlib.contextmanager
-def writing(path):
-    "Name `path` in an `OSError` raised inside that names no file: a full disk says where it was full"
-    try: yield
-    except OSError as e:
-        if e.filename is None and e.errno: raise OSError(e.errno, e.strerror, str(path)) from None
-        raise
-
-# %% ../nbs/00_data.ipynb #7fb40e1a
-def atomic_write(path, data: bytes | str):
-    "Write `data` to `path` through a temporary file and a rename, so `path` is never half-written; no temporary file is left"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-    try:
-        with writing(path): tmp.write_bytes(data.encode('utf-8') if isinstance(data, str) else data)
-        fault_point('write')
-        os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-    return path
-
-class Busy(BlockingIOError):
-    "Another process holds the lock on what this one was asked to work on"
-
-@contextlib.contextmanager
-def file_lock(path, wait=True, what=None):
-    "Hold an exclusive lock on `path` inside the `with`; if another process has it, wait (saying so) or, unless `wait`, raise `Busy`"
-    from filelock import FileLock, Timeout
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(path)
-    try: lock.acquire(timeout=0)
-    except Timeout:
-        if not wait: raise Busy(f"{what or path}: another process is working on it (lock: {path}); wait for it, or stop it") from None
-        print(f"waiting for another process working on {what or path} ...", file=sys.stderr, flush=True)
-        lock.acquire()
-    try: yield
-    finally: lock.release()
+def corpus_stats(texts, lower=True) -> dict:
+    "Segments, word tokens and vocabulary size of a list of texts"
+    c = Counter(w for t in texts for w in words(t, lower))
+    return dict(segments=len(texts), tokens=sum(c.values()), vocab=len(c))
 
 # %% ../nbs/00_data.ipynb #1386540a
 def bible_path(lang) -> Path:
@@ -309,6 +266,89 @@ def dictd_pairs(path, single_words=True) -> list[tuple[str, str]]:
                 if t and (not single_words or (is_word(t) and is_word(head))): out.append((head, t))
     return list(dict.fromkeys(out))
 
+# %% ../nbs/00_data.ipynb #6f5ad67f
+_SAFE = re.compile(r"\w[\w.'+-]{0,99}")
+
+def safe_name(name, what='name') -> str:
+    "`name` if it can be one file or folder name inside lmcourse's folders, else a `ValueError` saying what is allowed"
+    s = str(name)
+    if _SAFE.fullmatch(s) and '..' not in s: return s
+    raise ValueError(f"{what} {s!r} cannot be a file or folder name: use letters, digits and . _ - ' + "
+                     "(at most 100, starting with a letter or digit; no '/', '..' or spaces)")
+
+def inside(path, root) -> Path:
+    "`path` resolved, if it is `root` or lies inside it; else a `ValueError`: the check before a write or a delete"
+    p, r = Path(path).resolve(), Path(root).resolve()
+    if p != r and r not in p.parents: raise ValueError(f"{path} is outside {root}: refused")
+    return p
+
+def remove_tree(path, root):
+    "Delete the folder `path` (if there), only if it lies strictly inside `root`"
+    p = inside(path, root)
+    if p == Path(root).resolve(): raise ValueError(f"refusing to delete {root} itself")
+    shutil.rmtree(p, ignore_errors=True)
+
+# %% ../nbs/00_data.ipynb #7da125e0
+_PASSES = Counter()
+
+def fault_point(name):
+    "Kill this process, as `kill -9` would, on the N-th pass through point `name` when `LMCOURSE_FAULT=name:N` (for tests)"
+    point, _, n = os.environ.get('LMCOURSE_FAULT', '').partition(':')
+    if point != name: return
+    _PASSES[name] += 1
+    if _PASSES[name] == int(n or 1): os.kill(os.getpid(), getattr(signal, 'SIGKILL', signal.SIGTERM))
+
+@contextlib.contextmanager
+def writing(path):
+    "Name `path` in an `OSError` raised inside that names no file: a full disk says where it was full"
+    try: yield
+    except OSError as e:
+        if e.filename is None and e.errno: raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
+
+# %% ../nbs/00_data.ipynb #7fb40e1a
+def atomic_write(path, data: bytes | str):
+    "Write `data` to `path` through a temporary file and a rename, so `path` is never half-written; no temporary file is left"
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    try:
+        with writing(path): tmp.write_bytes(data.encode('utf-8') if isinstance(data, str) else data)
+        fault_point('write')
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+    return path
+
+class Busy(BlockingIOError):
+    "Another process holds the lock on what this one was asked to work on"
+
+@contextlib.contextmanager
+def file_lock(path, wait=True, what=None):
+    "Hold an exclusive lock on `path` inside the `with`; if another process has it, wait (saying so) or, unless `wait`, raise `Busy`"
+    from filelock import FileLock, Timeout
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path)
+    try: lock.acquire(timeout=0)
+    except Timeout:
+        if not wait: raise Busy(f"{what or path}: another process is working on it (lock: {path}); wait for it, or stop it") from None
+        print(f"waiting for another process working on {what or path} ...", file=sys.stderr, flush=True)
+        lock.acquire()
+    try: yield
+    finally: lock.release()
+
+# %% ../nbs/00_data.ipynb #07058ec7
+@contextlib.contextmanager
+def new_folder(out, marker, what):
+    "A temporary sibling of folder `out` to write into, put in place of `out` at the end; `out` must be new, empty or hold `marker`"
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not (out/marker).exists():      # nothing that is not ours is ever deleted
+        raise ValueError(f"{out}: a folder that is not {what}: give a new or empty folder (nothing there is deleted)")
+    tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+    try:
+        with writing(out): yield tmp
+    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
+    if out.exists(): shutil.rmtree(out)
+    os.replace(tmp, out)
+
 # %% ../nbs/00_data.ipynb #f82d9807
 def read_muse(path, lower=False) -> list[tuple[str, str]]:
     "Pairs of a MUSE-format dictionary (`src tgt` per line, space or tab); duplicates and blank lines dropped"
@@ -408,32 +448,6 @@ def write_vectors(kv, path) -> Path:
         os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
     return path
-
-# %% ../nbs/00_data.ipynb #17ed43e9
-BUNDLED = {
-    'bible': ('Bibles, CES XML, verse-aligned: English KJV & Spanish RV1909 (full), Swahili/Basque/Zulu NT',
-              'public domain (en, es); CC0 bible-corpus (sw, eu, zu)'),
-    'wikitext-2': ('WikiText-2 valid and test splits, Merity et al. 2016', 'CC BY-SA 3.0'),
-    'swadesh207': ('PanLex Swadesh-207 lists: eng, spa, swh, eus, zul', 'CC0'),
-    'freedict': ('FreeDict dictd dictionaries: eng-swh, eng-spa, eng-fra', 'GPL-2.0+'),
-}
-
-def bundled() -> pd.DataFrame:
-    "Table of the data sets bundled with lmcourse: name, description, licence, files, compressed size"
-    rows = []
-    for k, (desc, lic) in BUNDLED.items():
-        fs = sorted(p for p in (ASSETS/k).iterdir() if p.is_file())
-        rows.append((k, desc, lic, len(fs), round(sum(p.stat().st_size for p in fs)/1e6, 2)))
-    return pd.DataFrame(rows, columns=['name', 'description', 'licence', 'files', 'MB'])
-
-def words(text, lower=True) -> list[str]:
-    "Word tokens of `text`: runs of letters/digits with inner apostrophes (a plain counter, not the course's tokenizer)"
-    return re.findall(r"\w+(?:['’]\w+)*", text.lower() if lower else text)
-
-def corpus_stats(texts, lower=True) -> dict:
-    "Segments, word tokens and vocabulary size of a list of texts"
-    c = Counter(w for t in texts for w in words(t, lower))
-    return dict(segments=len(texts), tokens=sum(c.values()), vocab=len(c))
 
 # %% ../nbs/00_data.ipynb #3b41ed59
 class DownloadError(OSError):
@@ -579,6 +593,10 @@ BIBLE_BASE = f'https://raw.githubusercontent.com/christos-c/bible-corpus/{BIBLE_
 
 def bible_catalog() -> pd.DataFrame:
     "The bible-corpus's Bibles, one row a file: its `metadata.csv` (bundled) with lower-case column names, and each file's git blob id"
+    return _catalog().copy()                                       # read once a process; a caller may change its copy
+
+@functools.cache
+def _catalog() -> pd.DataFrame:
     m = pd.read_csv(ASSETS/'bible'/'metadata.csv', dtype=str, keep_default_na=False)
     m = m.rename(columns={'Filename': 'file', 'ISO_639-3': 'iso3'}).rename(columns=str.lower)
     ids = dict(reversed(l.split('  ', 1)) for l in read_text(ASSETS/'bible'/'bible-corpus.sha1').splitlines() if l and l[0] != '#')

@@ -7,16 +7,15 @@ Docs: https://lmcourse.github.io/lmcourse/lm.html.md"""
 
 # %% ../nbs/03_lm.ipynb #399e19a3
 from __future__ import annotations
-import contextlib, hashlib, io, json, math, os, platform, random, shutil, time
+import contextlib, hashlib, io, math, os, platform, random, time
 from pathlib import Path
-from .data import atomic_write, file_lock, lmcourse_home, hash_file, read_json, safe_name, fault_point, writing
+from .data import atomic_write, file_lock, lmcourse_home, fault_point
 from .corpus import tokenize, read_split, SubwordTokenizer, course_corpus
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from fastai.text.all import (AWD_LSTM, awd_lstm_lm_config, get_language_model, awd_lstm_lm_split, TextLearner, DataLoaders,
                              CrossEntropyLossFlat, accuracy, Perplexity, Callback, CancelFitException, combined_cos, get_model,
                              rank_distrib, num_distrib, make_vocab, L, noop)
 from collections import Counter
-from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['SIZES', 'SPM_CHARS', 'get_device', 'LMStream', 'spm_vocab_for', 'subword_tokenizer', 'Numericalizer', 'lm_data',
@@ -24,7 +23,7 @@ __all__ = ['SIZES', 'SPM_CHARS', 'get_device', 'LMStream', 'spm_vocab_for', 'sub
            'init_distributed', 'DDP', 'check_in_sync', 'end_distributed', 'quiet', 'fit_resumable', 'train_lm',
            'course_lm', 'token_counts', 'unigram_perplexity', 'stream_perplexity', 'spelling_bits', 'token_bits',
            'unigram_bits', 'bits_per_char', 'train_spelling', 'text_bpc', 'TimeBudget', 'fit_budget', 'detok',
-           'generate', 'StopAfter', 'hardware', 'export_lm', 'ZooLM', 'load_lm']
+           'generate', 'StopAfter', 'hardware']
 
 # %% ../nbs/03_lm.ipynb #ddb4c062
 SIZES = {
@@ -246,7 +245,7 @@ def end_distributed(wait=True):
 
 # %% ../nbs/03_lm.ipynb #585ece82
 def quiet(learn):
-    "`learn` without its progress bar and epoch table, for runs inside other code"
+    "`learn` without its progress bar and epoch table for good: fastai's `no_bar()` + `no_logging()`, which last one `with` block, made permanent for learners handed to other code"
     learn.remove_cbs(learn.cbs.filter(lambda c: type(c).__name__ == 'ProgressCallback')); learn.logger = noop
     return learn
 
@@ -436,88 +435,3 @@ def hardware() -> str:
     dev = get_device()
     gpu = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else None
     return f"{gpu or dev.type.upper()}, {os.cpu_count()} CPU cores, {platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
-
-def export_lm(learn, path, lang, name=None, files=None, **card) -> Path:
-    "Write `learn`'s model as a zoo folder at `path` (weights, vocab, tokenizer, config, `files` to add, card with hashes); atomic"
-    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp')
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-    try:
-        with writing(path): _write_model(learn, tmp, path, lang, name, files, card)
-    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise      # a full disk or a kill leaves nothing under `path`
-    if path.exists(): shutil.rmtree(path)
-    os.replace(tmp, path)
-    return path
-
-# %% ../nbs/03_lm.ipynb #ded0a970
-def _write_model(learn, tmp, path, lang, name, files, card):
-    "The files of `export_lm`, into the folder `tmp`"
-    for f in files or []: shutil.copyfile(f, tmp/Path(f).name)
-    m, cfg, log = get_model(learn.model), learn.lm_cfg, getattr(learn, 'train_log', [])
-    save_torch({k: v.cpu() for k, v in m.state_dict().items()}, tmp/'model.pth')
-    (tmp/'vocab.json').write_text(json.dumps(list(learn.vocab), ensure_ascii=False), encoding='utf-8')
-    tok = learn.dls.tok if hasattr(learn.dls, 'tok') else dict(kind='word')
-    if tok['kind'] == 'subword': shutil.copyfile(learn.dls.tokenizer.model, tmp/'spm.model')
-    (tmp/'config.json').write_text(json.dumps(dict(arch='AWD_LSTM', awd=awd_config(cfg), drop_mult=cfg['drop_mult'],
-                                                   size=cfg, tok=tok, rules='fastai'), indent=1), encoding='utf-8')
-    last = log[-1] if log else {}
-    from lmcourse import __version__
-    info = dict(name=name or path.name, lang=lang, corpus=str(getattr(learn, 'corpus', '')), arch='AWD_LSTM',
-                params=sum(p.numel() for p in m.parameters()), vocab=len(learn.vocab), tok=tok['kind'],
-                epochs=len(log), tokens_seen=int(len(log) * len(learn.dls.train) * cfg['bs'] * cfg['sl'] * max(num_distrib(), 1)),
-                valid_loss=last.get('valid_loss'), valid_perplexity=last.get('perplexity'), valid_accuracy=last.get('accuracy'),
-                train_seconds=round(sum(r['seconds'] for r in log), 1), hardware=hardware(),
-                created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), lmcourse=__version__) | card    # `card` adds fields, or overrides them
-    info['files'] = {p.name: hash_file(p) for p in sorted(tmp.iterdir())}
-    (tmp/'card.json').write_text(json.dumps(info, indent=1, ensure_ascii=False), encoding='utf-8')
-
-# %% ../nbs/03_lm.ipynb #e610c8d7
-class ZooLM:
-    "A language model loaded from a zoo folder: `model`, `vocab`, `tok`, `config`, `card`"
-    def __init__(self, model, vocab, tok, config, card): self.model, self.vocab, self.tok, self.config, self.card = model, vocab, tok, config, card
-    def __repr__(self): return f"ZooLM({self.card.get('name')}: {self.card.get('lang')}, {self.card.get('params'):,} parameters, valid ppl {self.card.get('valid_perplexity') or float('nan'):.1f})"
-    def generate(self, prompt='', n_words=40, temp=0.8, seed=None):
-        return generate(self.model, self.vocab, prompt, n_words, temp, seed, self.tok)
-    @torch.no_grad()
-    def perplexity(self, texts, bs=16, sl=70) -> float:
-        "Perplexity of the model on `texts` (strings), as in training: streams of `sl` tokens"
-        num, dev = Numericalizer(self.vocab), next(self.model.parameters()).device
-        self.model.eval()
-        return stream_perplexity(lambda x: self.model(x)[0], [num(t) for t in tokenize(texts, self.tok)], bs, sl, dev, self.model.reset)
-
-# %% ../nbs/03_lm.ipynb #21ebd22d
-def _safetensors_rows(f) -> int | None:
-    "Rows of the embedding in `model.safetensors` `f` (which keeps one of the three tied names), read from its header"
-    from safetensors import safe_open
-    with safe_open(f, 'pt') as t:
-        k = next((k for k in ('0.encoder.weight', '1.decoder.weight', '0.encoder_dp.emb.weight') if k in t.keys()), None)
-        return t.get_slice(k).get_shape()[0] if k else None
-
-def load_lm(path, device=None) -> ZooLM:
-    "Load a zoo folder written by `export_lm` (weights `model.pth`) or `zoo.export_hf` (`model.safetensors`), refusing changed, truncated or mismatched files"
-    path = Path(path)
-    if not (path/'card.json').exists(): raise FileNotFoundError(f"{path}: no card.json; not a model exported by lmcourse")
-    card = read_json(path/'card.json')
-    files = card.get('files') if isinstance(card, dict) else None
-    if not isinstance(files, dict) or not {'config.json', 'vocab.json'} <= set(files) or not {'model.pth', 'model.safetensors'} & set(files):
-        raise ValueError(f"{path/'card.json'}: not a model card (no list of files with model.pth or model.safetensors, config.json, vocab.json)")
-    for name, h in card['files'].items():
-        f = path/safe_name(name, f"{path/'card.json'} lists a file")          # a card cannot point outside its folder
-        if not f.exists(): raise FileNotFoundError(f"{f}: missing (listed in card.json)")
-        if f.is_symlink() or not f.is_file(): raise ValueError(f"{f}: not a plain file (a link or a device?): refused")
-        if hash_file(f) != h: raise ValueError(f"{f}: SHA-256 differs from card.json: the file was changed or truncated")
-    cfg, vocab = read_json(path/'config.json'), read_json(path/'vocab.json')
-    w = 'model.safetensors' if 'model.safetensors' in files else 'model.pth'
-    if w == 'model.pth': sd = load_torch(path/w); rows = sd['0.encoder.weight'].shape[0] if '0.encoder.weight' in sd else None
-    else: sd, rows = None, _safetensors_rows(path/w)
-    if rows != len(vocab): raise ValueError(f"{path}: vocab.json has {len(vocab)} tokens but {w}'s embedding has {rows} rows")
-    model = get_language_model(AWD_LSTM, len(vocab), config=cfg['awd'], drop_mult=cfg['drop_mult'])
-    try:
-        if sd is not None: model.load_state_dict(sd)
-        else:
-            from safetensors.torch import load_model           # no pickle: tensors and a JSON header
-            load_model(model, path/w, device='cpu')
-    except (RuntimeError, KeyError) as e:
-        raise ValueError(f"{path}: {w} does not fit config.json and vocab.json ({len(vocab)} tokens): {str(e).splitlines()[0]}") from None
-    tok = SubwordTokenizer(path/'spm.model') if cfg['tok']['kind'] == 'subword' else None
-    zl = ZooLM(model.to(get_device(device)).eval(), vocab, tok, cfg, card); zl.path = path
-    return zl

@@ -8,29 +8,30 @@ Docs: https://lmcourse.github.io/lmcourse/zoo.html.md"""
 
 # %% ../nbs/06_zoo.ipynb #e5bf0aa0
 from __future__ import annotations
-import contextlib, json, os, random, re, shutil, sys, time
+import json, os, random, re, shutil, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 from .data import (LANGS, lmcourse_home, read_bible, atomic_write, file_lock, read_muse, read_vectors, write_vectors, hash_file,
-                           read_json, safe_name, remove_tree, fault_point, lang_name, find_bible, get_bible, writing)
-from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_stats
+                           read_json, safe_name, remove_tree, fault_point, lang_name, find_bible, get_bible, new_folder)
+from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_stats, SubwordTokenizer
 from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, load_torch, save_torch, Numericalizer,
-                         stream_perplexity, unigram_perplexity, generate, export_lm, load_lm, get_device, hardware,
+                         stream_perplexity, unigram_perplexity, generate, get_device, hardware, awd_config,
                          train_spelling, token_bits, unigram_bits, bits_per_char, token_counts)
-from .freeze import ValidCurve, LRS, emb
+from .freeze import ValidCurve, LRS, emb, plot_curves
 from .retrieval import bli, neighbours, is_word, word_view
 from .transfer import INITS, transplant
 from .mapping import (course_dict, split_pairs, corpus_vectors, map_embeddings, mapped_transplant, bible_vectors, kv_rows)
 from .align import WordAligner, lexicon_precision, lm_bitext, aligned_transplant, write_lexicon
 import numpy as np, pandas as pd, torch
-from fastai.text.all import awd_lstm_lm_split, TextLearner, CrossEntropyLossFlat, accuracy, Perplexity, Callback
+from fastai.text.all import (awd_lstm_lm_split, TextLearner, CrossEntropyLossFlat, accuracy, Perplexity, Callback, AWD_LSTM,
+                             get_language_model, get_model, num_distrib)
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['STAGES', 'METHODS', 'TOKS', 'START_STAGES', 'REPRODUCIBLE', 'NAMES', 'SITE_CSS', 'SITE_JS', 'Stages', 'CurveLog',
-           'EpochBar', 'train_stage', 'zoo_path', 'build', 'plot_pairs', 'write_report', 'zoo_list', 'zoo_load',
-           'model_card', 'export_hf', 'zoo_site', 'build_many']
+           'EpochBar', 'train_stage', 'export_lm', 'ZooLM', 'load_lm', 'zoo_path', 'build', 'plot_pairs',
+           'write_report', 'zoo_list', 'zoo_load', 'model_card', 'export_hf', 'zoo_site', 'build_many']
 
 # %% ../nbs/06_zoo.ipynb #0961bf17
 class Stages:
@@ -111,6 +112,86 @@ def train_stage(model, dls, out, epochs, lr, cfg, seed=0, progress=True, points=
     cbs = [CurveLog(max(1, len(dls.train) // points), store)] + ([EpochBar()] if progress else [])
     fit_resumable(learn, epochs, lr, Path(out)/'checkpoint.pth', meta, cbs=cbs, extra=store)
     return learn, store['curve']
+
+# %% ../nbs/06_zoo.ipynb #88e9f680
+def export_lm(learn, path, lang, name=None, files=None, **card) -> Path:
+    "Write `learn`'s model as a zoo folder at `path` (weights, vocab, tokenizer, config, `files` to add, card with hashes); atomic"
+    with new_folder(path, 'card.json', 'a zoo model') as tmp: _write_model(learn, tmp, Path(path), lang, name, files, card)
+    return Path(path)
+
+# %% ../nbs/06_zoo.ipynb #9cc25f10
+def _write_model(learn, tmp, path, lang, name, files, card):
+    "The files of `export_lm`, into the folder `tmp`"
+    for f in files or []: shutil.copyfile(f, tmp/Path(f).name)
+    m, cfg, log = get_model(learn.model), learn.lm_cfg, getattr(learn, 'train_log', [])
+    save_torch({k: v.cpu() for k, v in m.state_dict().items()}, tmp/'model.pth')
+    (tmp/'vocab.json').write_text(json.dumps(list(learn.vocab), ensure_ascii=False), encoding='utf-8')
+    tok = learn.dls.tok if hasattr(learn.dls, 'tok') else dict(kind='word')
+    if tok['kind'] == 'subword': shutil.copyfile(learn.dls.tokenizer.model, tmp/'spm.model')
+    (tmp/'config.json').write_text(json.dumps(dict(arch='AWD_LSTM', awd=awd_config(cfg), drop_mult=cfg['drop_mult'],
+                                                   size=cfg, tok=tok, rules='fastai'), indent=1), encoding='utf-8')
+    last = log[-1] if log else {}
+    from lmcourse import __version__
+    info = dict(name=name or path.name, lang=lang, corpus=str(getattr(learn, 'corpus', '')), arch='AWD_LSTM',
+                params=sum(p.numel() for p in m.parameters()), vocab=len(learn.vocab), tok=tok['kind'],
+                epochs=len(log), tokens_seen=int(len(log) * len(learn.dls.train) * cfg['bs'] * cfg['sl'] * max(num_distrib(), 1)),
+                valid_loss=last.get('valid_loss'), valid_perplexity=last.get('perplexity'), valid_accuracy=last.get('accuracy'),
+                train_seconds=round(sum(r['seconds'] for r in log), 1), hardware=hardware(),
+                created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), lmcourse=__version__) | card    # `card` adds fields, or overrides them
+    info['files'] = {p.name: hash_file(p) for p in sorted(tmp.iterdir())}
+    (tmp/'card.json').write_text(json.dumps(info, indent=1, ensure_ascii=False), encoding='utf-8')
+
+# %% ../nbs/06_zoo.ipynb #9f93f2a3
+class ZooLM:
+    "A language model loaded from a zoo folder: `model`, `vocab`, `tok`, `config`, `card`"
+    def __init__(self, model, vocab, tok, config, card): self.model, self.vocab, self.tok, self.config, self.card = model, vocab, tok, config, card
+    def __repr__(self): return f"ZooLM({self.card.get('name')}: {self.card.get('lang')}, {self.card.get('params'):,} parameters, valid ppl {self.card.get('valid_perplexity') or float('nan'):.1f})"
+    def generate(self, prompt='', n_words=40, temp=0.8, seed=None):
+        return generate(self.model, self.vocab, prompt, n_words, temp, seed, self.tok)
+    @torch.no_grad()
+    def perplexity(self, texts, bs=16, sl=70) -> float:
+        "Perplexity of the model on `texts` (strings), as in training: streams of `sl` tokens"
+        num, dev = Numericalizer(self.vocab), next(self.model.parameters()).device
+        self.model.eval()
+        return stream_perplexity(lambda x: self.model(x)[0], [num(t) for t in tokenize(texts, self.tok)], bs, sl, dev, self.model.reset)
+
+# %% ../nbs/06_zoo.ipynb #e3f6fb20
+def _safetensors_rows(f) -> int | None:
+    "Rows of the embedding in `model.safetensors` `f` (which keeps one of the three tied names), read from its header"
+    from safetensors import safe_open
+    with safe_open(f, 'pt') as t:
+        k = next((k for k in ('0.encoder.weight', '1.decoder.weight', '0.encoder_dp.emb.weight') if k in t.keys()), None)
+        return t.get_slice(k).get_shape()[0] if k else None
+
+def load_lm(path, device=None) -> ZooLM:
+    "Load a zoo folder written by `export_lm` (weights `model.pth`) or `zoo.export_hf` (`model.safetensors`), refusing changed, truncated or mismatched files"
+    path = Path(path)
+    if not (path/'card.json').exists(): raise FileNotFoundError(f"{path}: no card.json; not a model exported by lmcourse")
+    card = read_json(path/'card.json')
+    files = card.get('files') if isinstance(card, dict) else None
+    if not isinstance(files, dict) or not {'config.json', 'vocab.json'} <= set(files) or not {'model.pth', 'model.safetensors'} & set(files):
+        raise ValueError(f"{path/'card.json'}: not a model card (no list of files with model.pth or model.safetensors, config.json, vocab.json)")
+    for name, h in card['files'].items():
+        f = path/safe_name(name, f"{path/'card.json'} lists a file")          # a card cannot point outside its folder
+        if not f.exists(): raise FileNotFoundError(f"{f}: missing (listed in card.json)")
+        if f.is_symlink() or not f.is_file(): raise ValueError(f"{f}: not a plain file (a link or a device?): refused")
+        if hash_file(f) != h: raise ValueError(f"{f}: SHA-256 differs from card.json: the file was changed or truncated")
+    cfg, vocab = read_json(path/'config.json'), read_json(path/'vocab.json')
+    w = 'model.safetensors' if 'model.safetensors' in files else 'model.pth'
+    if w == 'model.pth': sd = load_torch(path/w); rows = sd['0.encoder.weight'].shape[0] if '0.encoder.weight' in sd else None
+    else: sd, rows = None, _safetensors_rows(path/w)
+    if rows != len(vocab): raise ValueError(f"{path}: vocab.json has {len(vocab)} tokens but {w}'s embedding has {rows} rows")
+    model = get_language_model(AWD_LSTM, len(vocab), config=cfg['awd'], drop_mult=cfg['drop_mult'])
+    try:
+        if sd is not None: model.load_state_dict(sd)
+        else:
+            from safetensors.torch import load_model           # no pickle: tensors and a JSON header
+            load_model(model, path/w, device='cpu')
+    except (RuntimeError, KeyError) as e:
+        raise ValueError(f"{path}: {w} does not fit config.json and vocab.json ({len(vocab)} tokens): {str(e).splitlines()[0]}") from None
+    tok = SubwordTokenizer(path/'spm.model') if cfg['tok']['kind'] == 'subword' else None
+    zl = ZooLM(model.to(get_device(device)).eval(), vocab, tok, cfg, card); zl.path = path
+    return zl
 
 # %% ../nbs/06_zoo.ipynb #a755f435
 STAGES = ('corpus', 'stats', 'source', 'vectors', 'map', 'align', 'start', 'train', 'baseline', 'evaluate', 'report', 'publish')
@@ -478,39 +559,47 @@ def _aligned_md(a, lname) -> list[str]:
     return L + ["\nThe English tokens frequent words start from, largest weight first:\n\n",
                 _md([dict(w=w, n=', '.join(v)) for w, v in a['neighbours'].items()], dict(w=lname, n='English tokens'))]
 
-# %% ../nbs/06_zoo.ipynb #6aacd005
-def write_report(st, work, name, lang, main, embs=None, init=None):
-    "Write `report.md`, `curves.png` and (given `embs()` -> `(E, vocab, R, rvocab)`) `embedding.png` of build `st` into `work/report`"
-    import matplotlib; import matplotlib.pyplot as plt
-    out, tmp = work/'report', work/'.report.tmp'
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-    ev, stats, s = st['evaluate'], st['stats'], st.state['settings']
-    lname = lang_name(lang)
+# %% ../nbs/06_zoo.ipynb #78355b1c
+def _curves_png(st, main, name, f):
+    "Plot build `st`'s validation curves (its LM `main`, and scratch if built) against the unigram line, into the file `f`"
+    import matplotlib.pyplot as plt
     runs = {main: st['train']['curve'], **({'scratch': st['baseline']['curve']} if 'baseline' in st.state['done'] else {})}
     curves = pd.DataFrame([(k, 0, n, p) for k, c in runs.items() for n, p in c], columns=['cond', 'seed', 'tokens', 'ppl'])
-    from lmcourse.freeze import plot_curves
-    uni = ev['ppl'][0]['valid']
+    uni = st['evaluate']['ppl'][0]['valid']
     ax = plot_curves(curves, ylim=(max(1, curves.ppl.min() * 0.8), max(curves.ppl.max(), uni) * 1.2),
                      title=f'{name}: validation perplexity while training')
     ax.axhline(uni, color='0.5', ls='--', label=f'unigram ({uni:.0f})'); ax.legend()
-    ax.figure.savefig(tmp/'curves.png', dpi=100, bbox_inches='tight'); plt.close(ax.figure)
-    L = [f"# {name}: a {lname} language model\n\n",
-         f"Built by lmcourse with `lmcourse zoo build --lang {lang} --source {' '.join(s['source'])} --size {s['size']} --tok {s.get('tok', 'word')}"
-         f"{' --vocab ' + str(s['vocab']) if s.get('vocab') else ''}"
-         f"{' --method scratch' if s['method'] == 'scratch' else f' --init {init}' if init else ''}` on {hardware()}, "
-         f"{sum(d['seconds'] for d in st.state['done'].values() if isinstance(d, dict)) / 60:.1f} min of stages.\n",
-         "\n## Corpus\n\n", _md([dict(split=k, **v) for k, v in stats['splits'].items()], dict(split='split', docs='documents', lines='lines', chars='characters')),
-         f"\nTraining split: {stats['tokens']:,} words, {stats['types']:,} distinct, {stats['hapax']:.1%} of them seen once; "
-         f"validation words never seen in training: {stats['oov']:.1%}. Test split: {ev.get('test_words', ev['test_tokens']):,} words. "
-         f"The LM reads {ev.get('tok', 'words')}, a vocabulary of {ev.get('vocab', 0):,} tokens; the test split is {ev['test_tokens']:,} of them.\n",
-         f"\n## Perplexity and bits per character ({s['epochs']} epochs of the `{s['size']}` AWD-LSTM)\n\n",
-         _md([dict(r, name=NAMES[r['model']].format(init=init)) for r in ev['ppl']], dict(name='model', valid='valid ppl', test='test ppl', test_bpc='test bits/char'),
-             dict(valid='{:.1f}', test='{:.1f}', test_bpc='{:.3f}')),
-         *([f"\nBits per character of the {ev['test_chars']:,} characters of the test text: every token's bits, plus, for the "
-            f"{ev['test_unk_rate']:.1%} of test tokens that are `xxunk`, the bits to spell the word letter by letter (a character "
-            f"unigram of the training text; {ev['spelled_share']:.1%} of the last model's bits). Compare languages and tokenizers by "
-            "bits per character; perplexity only within this vocabulary.\n"] if ev.get('test_chars') else []),
-         "\n![validation perplexity against tokens trained on](curves.png)\n"]
+    ax.figure.savefig(f, dpi=100, bbox_inches='tight'); plt.close(ax.figure)
+
+def _facts_md(st, name, lang, init, lname) -> list:
+    "The report's first sections, as markdown strings: the command and machine, the corpus, perplexity and bits per character"
+    ev, stats, s = st['evaluate'], st['stats'], st.state['settings']
+    return [f"# {name}: a {lname} language model\n\n",
+            f"Built by lmcourse with `lmcourse zoo build --lang {lang} --source {' '.join(s['source'])} --size {s['size']} --tok {s.get('tok', 'word')}"
+            f"{' --vocab ' + str(s['vocab']) if s.get('vocab') else ''}"
+            f"{' --method scratch' if s['method'] == 'scratch' else f' --init {init}' if init else ''}` on {hardware()}, "
+            f"{sum(d['seconds'] for d in st.state['done'].values() if isinstance(d, dict)) / 60:.1f} min of stages.\n",
+            "\n## Corpus\n\n", _md([dict(split=k, **v) for k, v in stats['splits'].items()], dict(split='split', docs='documents', lines='lines', chars='characters')),
+            f"\nTraining split: {stats['tokens']:,} words, {stats['types']:,} distinct, {stats['hapax']:.1%} of them seen once; "
+            f"validation words never seen in training: {stats['oov']:.1%}. Test split: {ev.get('test_words', ev['test_tokens']):,} words. "
+            f"The LM reads {ev.get('tok', 'words')}, a vocabulary of {ev.get('vocab', 0):,} tokens; the test split is {ev['test_tokens']:,} of them.\n",
+            f"\n## Perplexity and bits per character ({s['epochs']} epochs of the `{s['size']}` AWD-LSTM)\n\n",
+            _md([dict(r, name=NAMES[r['model']].format(init=init)) for r in ev['ppl']], dict(name='model', valid='valid ppl', test='test ppl', test_bpc='test bits/char'),
+                dict(valid='{:.1f}', test='{:.1f}', test_bpc='{:.3f}')),
+            *([f"\nBits per character of the {ev['test_chars']:,} characters of the test text: every token's bits, plus, for the "
+               f"{ev['test_unk_rate']:.1%} of test tokens that are `xxunk`, the bits to spell the word letter by letter (a character "
+               f"unigram of the training text; {ev['spelled_share']:.1%} of the last model's bits). Compare languages and tokenizers by "
+               "bits per character; perplexity only within this vocabulary.\n"] if ev.get('test_chars') else [])]
+
+# %% ../nbs/06_zoo.ipynb #6aacd005
+def write_report(st, work, name, lang, main, embs=None, init=None):
+    "Write `report.md`, `curves.png` and (given `embs()` -> `(E, vocab, R, rvocab)`) `embedding.png` of build `st` into `work/report`"
+    import matplotlib.pyplot as plt
+    out, tmp = work/'report', work/'.report.tmp'
+    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+    ev, lname = st['evaluate'], lang_name(lang)
+    _curves_png(st, main, name, tmp/'curves.png')
+    L = _facts_md(st, name, lang, init, lname) + ["\n![validation perplexity against tokens trained on](curves.png)\n"]
     if 'align' in st.state['done']: L += _aligned_md(st['align'], lname)
     if 'neighbours' in ev:
         L += _lexicon_md(st['map'], ev, lname)
@@ -587,25 +676,12 @@ def model_card(card) -> str:
             "`lmcourse.zoo.zoo_load('FOLDER')`; the weights are `model.safetensors`, loaded with no pickle.\n\n")
 
 # %% ../nbs/06_zoo.ipynb #2b8914c2
-@contextlib.contextmanager
-def _new_folder(out, marker, what):
-    "A temporary sibling of folder `out` to write into, put in place of `out` at the end; `out` must be new, empty or hold `marker`"
-    out = Path(out)
-    if out.exists() and any(out.iterdir()) and not (out/marker).exists():      # nothing that is not ours is ever deleted
-        raise ValueError(f"{out}: a folder that is not {what}: give a new or empty folder (nothing there is deleted)")
-    tmp = out.with_name(f'.{out.name}.tmp'); shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-    try:
-        with writing(out): yield tmp
-    except BaseException: shutil.rmtree(tmp, ignore_errors=True); raise
-    if out.exists(): shutil.rmtree(out)
-    os.replace(tmp, out)
-
 def export_hf(name, out, zoo=None) -> Path:
     "Zoo model `name` as a folder a model hub takes: `model.safetensors`, config, tokenizer, report, README.md model card, `card.json` with hashes; atomic"
     from safetensors.torch import save_model
     zoo, out = zoo_path(zoo), Path(out)
     m = zoo_load(name, zoo)                                   # every file checked before anything is copied
-    with _new_folder(out, 'card.json', 'an exported model') as tmp:
+    with new_folder(out, 'card.json', 'an exported model') as tmp:
         save_model(m.model.cpu(), str(tmp/'model.safetensors'), metadata={'format': 'pt'})
         for f in m.card['files']:
             if f not in ('model.pth', 'card.json'): shutil.copyfile(zoo/name/f, tmp/f)
@@ -660,7 +736,7 @@ def _model_page(p, card, row) -> str:
     title, _, report = report.partition('\n')                   # the report's title first, then the facts
     body = (f"{title}\n\n| {facts[0][0]} | {facts[0][1]} |\n|---|---|\n{md}\n\n## How to load it\n\n```\n{load}\n```\n\n{report}\n\n## Files\n\n"
             f"| file | bytes | SHA-256 |\n|---|---|---|\n{files}\n")
-    return _page(name, f'<p><a href="../../index.html">all models</a></p>\n' +
+    return _page(name, '<p><a href="../../index.html">all models</a></p>\n' +
                  markdown.markdown(body, extensions=['tables', 'fenced_code']), css='../../style.css')
 
 # %% ../nbs/06_zoo.ipynb #aad40e08
@@ -669,7 +745,7 @@ def zoo_site(out, zoo=None) -> Path:
     import html
     from urllib.parse import quote
     zoo, out, rows, e = zoo_path(zoo), Path(out), [], html.escape
-    with _new_folder(out, '.lmcourse-site', 'a zoo site') as tmp:
+    with new_folder(out, '.lmcourse-site', 'a zoo site') as tmp:
         (tmp/'models').mkdir()
         for name in _read_index(zoo):
             card = dict(load_lm(zoo/name, 'cpu').card, name=name)   # every file checked: a page never shows a tampered model

@@ -3,7 +3,7 @@ zoo export and loading, corrupt files, and data-parallel training on 2 CPU proce
 import json, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest, torch
-from lmcourse import lm
+from lmcourse import lm, zoo
 from lmcourse.corpus import prepare_corpus, bible_docs
 
 SMALL = dict(emb_sz=32, n_hid=64, max_vocab=1500, bs=16, sl=32)      # tiny, made smaller: seconds per epoch
@@ -58,21 +58,21 @@ def test_killed_training_resumes_to_the_same_bytes(corpus, full, tmp_path, lmc):
 
 def test_zoo_roundtrip_and_refusals(corpus, tmp_path):
     learn = lm.train_lm(corpus, tmp_path/'t', 'tiny', epochs=1, progress=False, **SMALL)
-    z = lm.export_lm(learn, tmp_path/'zoo'/'zu-test', lang='zu', corpus_note='test')
+    z = zoo.export_lm(learn, tmp_path/'zoo'/'zu-test', lang='zu', corpus_note='test')
     card = json.loads((z/'card.json').read_text())
     assert card['lang'] == 'zu' and card['vocab'] == len(learn.vocab) and card['valid_perplexity'] > 1
     assert set(card['files']) == {'model.pth', 'vocab.json', 'config.json'}
-    m = lm.load_lm(z)
+    m = zoo.load_lm(z)
     assert m.generate('UJesu wathi', 15, seed=7) == lm.generate(learn.model, learn.vocab, 'UJesu wathi', 15, seed=7)
-    assert m.generate('UJesu wathi', 15, seed=7) == lm.load_lm(z).generate('UJesu wathi', 15, seed=7)
+    assert m.generate('UJesu wathi', 15, seed=7) == zoo.load_lm(z).generate('UJesu wathi', 15, seed=7)
     # truncated weights
     bad = Path(shutil.copytree(z, tmp_path/'bad'))
     with open(bad/'model.pth', 'r+b') as f: f.truncate(500)
-    with pytest.raises(ValueError, match='SHA-256'): lm.load_lm(bad)
+    with pytest.raises(ValueError, match='SHA-256'): zoo.load_lm(bad)
     # a missing file, a folder without a card
     shutil.copy(z/'model.pth', bad/'model.pth'); (bad/'vocab.json').unlink()
-    with pytest.raises(FileNotFoundError, match='missing'): lm.load_lm(bad)
-    with pytest.raises(FileNotFoundError, match='card.json'): lm.load_lm(tmp_path)
+    with pytest.raises(FileNotFoundError, match='missing'): zoo.load_lm(bad)
+    with pytest.raises(FileNotFoundError, match='card.json'): zoo.load_lm(tmp_path)
     # a corrupt checkpoint: clear error, not an unpickling traceback
     ck = tmp_path/'t'/'checkpoint.pth'; ck.write_bytes(ck.read_bytes()[:300])
     with pytest.raises(ValueError, match='not a readable checkpoint'): lm.train_lm(corpus, tmp_path/'t', 'tiny', epochs=1, progress=False, **SMALL)

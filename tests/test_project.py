@@ -1,6 +1,6 @@
 """The project's promises: the README's commands are what CI runs, the README matches its notebook, the package
 ships its data, and the `lmcourse` command works as installed."""
-import os, re, shutil, subprocess, sys, zipfile
+import json, os, re, shutil, subprocess, sys, zipfile
 try: import tomllib
 except ImportError: import tomli as tomllib   # Python 3.10
 from pathlib import Path
@@ -94,3 +94,12 @@ def test_cli_extract_gives_original_formats(tmp_path):
     assert D.read_dictd(tmp_path/'freedict'/'freedict-eng-swh.index') == D.read_dictd(D.freedict_path('en', 'sw'))
     r = lmc('data', 'extract', 'nope', str(tmp_path))
     assert r.returncode == 1 and 'unknown set' in r.stderr
+
+
+def test_readme_check_catches_a_typed_number(tmp_path):
+    "A number typed into the README's prose that no saved output holds fails `make_readme.py --check`"
+    sys.path.insert(0, str(ROOT/'tools')); import make_readme
+    nb = json.loads((ROOT/'nbs'/'index.ipynb').read_text(encoding='utf-8'))
+    nb['cells'].append(dict(cell_type='markdown', id='typed', metadata={}, source=['A figure from memory: 987.654 bits, and 88.5 from a table.']))
+    (tmp_path/'index.ipynb').write_text(json.dumps(nb), encoding='utf-8')
+    assert make_readme.unbacked_numbers(tmp_path/'index.ipynb')[-1:] == [('typed', '987.654')]
