@@ -1,13 +1,13 @@
 """Nearest-neighbour search and bitext mining over 100k x 100k embeddings, side by side in one run:
 
-  (a) lmcourse:  `sentences.margin_topk` (exact, in blocks of rows, torch) and `sentences.mine` (ratio margin over every
-                 candidate, the max strategy, one-to-one)
+  (a) lmcourse:  `retrieval.nearest` (exact, in blocks of rows, torch) and `sentences.mine` (the ratio margin over each
+                 row's 16 nearest candidates both ways, the max strategy, one-to-one)
   (b) faiss:     `faiss.IndexFlatIP` (exact inner product, PyPI faiss-cpu), as LASER's mining script uses it: k nearest
-                 neighbours each way, the ratio margin over those candidates, the max strategy, one-to-one
+                 neighbours each way, the ratio margin over those k candidates, the max strategy, one-to-one
 
 Same vectors (random unit vectors in `--dim` dimensions; the first half of the target rows are noisy copies of the
 source rows, the planted translations), same threads (`torch.set_num_threads` and `faiss.omp_set_num_threads`), each
-timed `--repeats` times. Reported: the time of each, their ratio, how often the two top-k lists agree, and the
+timed `--repeats` times, the two arms taking turns. Reported: the time of each, their ratio, how often the two top-k lists agree, and the
 precision/recall of both minings against the planted pairs.
 
     pip install -e ".[bench]"; python bench/retrieval.py [--n 100000] [--dim 128] [--repeats 3]
@@ -15,7 +15,8 @@ precision/recall of both minings against the planted pairs.
 import argparse, json, os, statistics, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from lmcourse.sentences import margin_topk, mine
+from lmcourse.retrieval import nearest
+from lmcourse.sentences import mine
 from lmcourse.lm import hardware
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,11 +52,13 @@ def faiss_mine(X, Y, knn=4):
     return c[keep].reset_index(drop=True)
 
 
-def timed(f, repeats):
-    out, ts = None, []
+def timed(fs, repeats):
+    "Run each function of `fs` `repeats` times, taking turns; their last outputs and time statistics"
+    outs, ts = [None] * len(fs), [[] for _ in fs]
     for _ in range(repeats):
-        t = time.perf_counter(); out = f(); ts.append(time.perf_counter() - t)
-    return out, dict(median=statistics.median(ts), min=min(ts), max=max(ts), runs=[round(x, 2) for x in ts])
+        for i, f in enumerate(fs):
+            t = time.perf_counter(); outs[i] = f(); ts[i].append(time.perf_counter() - t)
+    return [(o, dict(median=statistics.median(t), min=min(t), max=max(t), runs=[round(x, 2) for x in t])) for o, t in zip(outs, ts)]
 
 
 def prf(mined, h, top):
@@ -76,12 +79,10 @@ def main():
     torch.set_num_threads(a.threads); faiss.omp_set_num_threads(a.threads)
     X, Y, h = vectors(a.n, a.dim)
     Xn, Yn = X.numpy(), Y.numpy()
-    (_, I_lm), t_knn_lm = timed(lambda: margin_topk(X, Y, a.k, 'cosine'), a.repeats)
-    (_, I_fa), t_knn_fa = timed(lambda: faiss_knn(Xn, Yn, a.k), a.repeats)
+    ((_, I_lm), t_knn_lm), ((_, I_fa), t_knn_fa) = timed([lambda: nearest(X, Y, a.k), lambda: faiss_knn(Xn, Yn, a.k)], a.repeats)
     same_top1 = float((I_lm[:, 0].numpy() == I_fa[:, 0]).mean())
     same_set = float(np.mean([set(p) == set(q) for p, q in zip(I_lm.numpy().tolist(), I_fa.tolist())]))
-    m_lm, t_mine_lm = timed(lambda: mine(X, Y, 'ratio', a.k), a.repeats)
-    m_fa, t_mine_fa = timed(lambda: faiss_mine(Xn, Yn, a.k), a.repeats)
+    (m_lm, t_mine_lm), (m_fa, t_mine_fa) = timed([lambda: mine(X, Y, 'ratio', a.k), lambda: faiss_mine(Xn, Yn, a.k)], a.repeats)
     res = dict(command=f'python bench/retrieval.py --n {a.n} --dim {a.dim} --k {a.k} --repeats {a.repeats} --threads {a.threads}',
                machine=hardware(), date=time.strftime('%Y-%m-%d'), faiss=faiss.__version__, n=a.n, dim=a.dim, k=a.k, threads=a.threads,
                knn=dict(lmcourse=t_knn_lm, faiss=t_knn_fa, ratio=t_knn_lm['median'] / t_knn_fa['median'], same_top1=same_top1, same_topk_set=same_set),

@@ -24,8 +24,8 @@ __all__ = ['ASSETS', 'LANGS', 'BUNDLED', 'WORD', 'WIKI_BASE', 'FASTTEXT_BASE', '
            'wikitext_path', 'read_wikitext', 'read_swadesh', 'swadesh_pairs', 'is_word', 'dictd_b64', 'freedict_path',
            'read_dictd', 'dictd_pairs', 'safe_name', 'inside', 'remove_tree', 'fault_point', 'writing', 'atomic_write',
            'Busy', 'file_lock', 'new_folder', 'read_muse', 'write_muse', 'vec_header', 'read_vec', 'read_vectors',
-           'write_vectors', 'DownloadError', 'hash_file', 'download', 'get_wiki_dump', 'get_fasttext', 'get_muse_dict',
-           'get_wikitext', 'bible_catalog', 'find_bible', 'get_bible']
+           'write_vectors', 'DownloadError', 'hash_file', 'write_card', 'check_files', 'download', 'get_wiki_dump',
+           'get_fasttext', 'get_muse_dict', 'get_wikitext', 'bible_catalog', 'find_bible', 'get_bible']
 
 # %% ../nbs/00_data.ipynb #9f3be320
 ASSETS = Path(__file__).parent/'assets' if '__file__' in globals() else Path('../lmcourse/assets').resolve()
@@ -471,6 +471,22 @@ def _total(r, url, have, size):
     if total is None and 'Content-Length' in r.headers: total = (have if r.status_code == 206 else 0) + int(r.headers['Content-Length'])
     if size is not None and total is not None and total != size: raise DownloadError(f"{url}: server reports {total} bytes, expected {size}")
     return total
+
+# %% ../nbs/00_data.ipynb #c4b84ce6
+def write_card(folder, info) -> dict:
+    "Write `info`, with the SHA-256 of every file now in `folder`, as `folder/card.json`, last: a card always describes whole files"
+    info = dict(info, files={p.name: hash_file(p) for p in sorted(Path(folder).iterdir())})
+    (Path(folder)/'card.json').write_text(json.dumps(info, indent=1, ensure_ascii=False), encoding='utf-8')
+    return info
+
+def check_files(folder, files):
+    "Refuse a folder whose card lists (`files`: name -> SHA-256) a name that leaves it, a missing file, a link or device, or changed bytes"
+    folder = Path(folder)
+    for name, h in files.items():
+        f = folder/safe_name(name, f"{folder/'card.json'} lists a file")     # a card cannot point outside its folder
+        if not f.exists(): raise FileNotFoundError(f"{f}: missing (listed in card.json)")
+        if f.is_symlink() or not f.is_file(): raise ValueError(f"{f}: not a plain file (a link or a device?): refused")
+        if hash_file(f) != h: raise ValueError(f"{f}: SHA-256 differs from card.json: the file was changed or truncated")
 
 # %% ../nbs/00_data.ipynb #14d1acbe
 def _fetch(s, url, part, size, timeout, progress, desc):

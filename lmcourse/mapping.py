@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 import numpy as np, torch
 from tqdm.auto import tqdm
-from .retrieval import knn_mean, retrieve, bli, unit, is_word, word_view
+from .retrieval import knn_mean, retrieve, bli, unit, is_word, word_view, block_rows
 from .transfer import transplant, mix_rows
 try: import numba
 except ImportError: numba = None           # then dictionary induction runs on torch ops alone, as on a GPU
@@ -106,8 +106,6 @@ def fit_mapping(X, Z, si, ti, orthogonal=False, whiten=True, src_reweight=0.5, t
     return xw.float(), zw.float()
 
 # %% ../nbs/05_crosslingual.ipynb #a422bb0f
-def _bs(n_k, bs=None): return bs or max(1, 2**26 // max(n_k, 1))
-
 def _drops(n, keep_prob, g=None, device=None):
     "How many entries each of `n` rows drops before its first kept one: VecMap's dropout, drawn as a geometric count"
     return torch.empty(n, device=device).geometric_(keep_prob, generator=g).long() - 1
@@ -124,7 +122,7 @@ def _pick(s, keep_prob=1., g=None, top=32):
 @torch.no_grad()
 def _rows(Q, K, pen, keep_prob, g, bs=None):
     "Best raw similarity of each row of `Q` in `K`, and its stochastic CSLS pick, `bs` rows at a time"
-    bs, best, arg = _bs(len(K), bs), [], []
+    bs, best, arg = block_rows(len(K), bs), [], []
     for i in range(0, len(Q), bs):
         s = Q[i:i+bs] @ K.T
         best.append(s.max(1).values); s.sub_(pen / 2); arg.append(_pick(s, keep_prob, g))
@@ -169,7 +167,7 @@ def _scan(xw, zw, hr, hc, dr, dc, S=None):
     rv, cv = np.full((n, int(dr.max())), -np.inf, np.float32), np.full((m, int(dc.max())), -np.inf, np.float32)
     ri, ci = np.zeros(rv.shape, np.int64), np.zeros(cv.shape, np.int64)
     T = min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS); numba.set_num_threads(T)
-    bs = n if S is not None else _bs(m)
+    bs = n if S is not None else block_rows(m)
     for a in range(0, n, bs):
         _nb_scan((S[a:a+bs] if S is not None else xw[a:a+bs] @ zw.T).numpy(), a, hr, hc, dr, dc, rv, ri, cv, ci, T)
     return rv, ri, cv, ci

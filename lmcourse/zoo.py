@@ -12,7 +12,7 @@ import json, os, random, re, shutil, sys, time
 from pathlib import Path
 from types import SimpleNamespace
 from .data import (LANGS, lmcourse_home, read_bible, atomic_write, file_lock, read_muse, read_vectors, write_vectors, hash_file,
-                           read_json, safe_name, remove_tree, fault_point, lang_name, find_bible, get_bible, new_folder)
+                           read_json, safe_name, remove_tree, fault_point, lang_name, find_bible, get_bible, new_folder, write_card, check_files)
 from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_stats, SubwordTokenizer
 from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, load_torch, save_torch, Numericalizer,
                          stream_perplexity, unigram_perplexity, generate, get_device, hardware, awd_config,
@@ -138,8 +138,7 @@ def _write_model(learn, tmp, path, lang, name, files, card):
                 valid_loss=last.get('valid_loss'), valid_perplexity=last.get('perplexity'), valid_accuracy=last.get('accuracy'),
                 train_seconds=round(sum(r['seconds'] for r in log), 1), hardware=hardware(),
                 created=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), lmcourse=__version__) | card    # `card` adds fields, or overrides them
-    info['files'] = {p.name: hash_file(p) for p in sorted(tmp.iterdir())}
-    (tmp/'card.json').write_text(json.dumps(info, indent=1, ensure_ascii=False), encoding='utf-8')
+    write_card(tmp, info)
 
 # %% ../nbs/06_zoo.ipynb #9f93f2a3
 class ZooLM:
@@ -171,11 +170,7 @@ def load_lm(path, device=None) -> ZooLM:
     files = card.get('files') if isinstance(card, dict) else None
     if not isinstance(files, dict) or not {'config.json', 'vocab.json'} <= set(files) or not {'model.pth', 'model.safetensors'} & set(files):
         raise ValueError(f"{path/'card.json'}: not a model card (no list of files with model.pth or model.safetensors, config.json, vocab.json)")
-    for name, h in card['files'].items():
-        f = path/safe_name(name, f"{path/'card.json'} lists a file")          # a card cannot point outside its folder
-        if not f.exists(): raise FileNotFoundError(f"{f}: missing (listed in card.json)")
-        if f.is_symlink() or not f.is_file(): raise ValueError(f"{f}: not a plain file (a link or a device?): refused")
-        if hash_file(f) != h: raise ValueError(f"{f}: SHA-256 differs from card.json: the file was changed or truncated")
+    check_files(path, files)
     cfg, vocab = read_json(path/'config.json'), read_json(path/'vocab.json')
     w = 'model.safetensors' if 'model.safetensors' in files else 'model.pth'
     if w == 'model.pth': sd = load_torch(path/w); rows = sd['0.encoder.weight'].shape[0] if '0.encoder.weight' in sd else None
@@ -688,8 +683,7 @@ def export_hf(name, out, zoo=None) -> Path:
         report = (tmp/'report.md').read_text(encoding='utf-8') if (tmp/'report.md').exists() else ''
         (tmp/'README.md').write_text(model_card(m.card) + report, encoding='utf-8')
         card = dict(m.card, format='safetensors', exported=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
-        card['files'] = {p.name: hash_file(p) for p in sorted(tmp.iterdir())}
-        (tmp/'card.json').write_text(json.dumps(card, indent=1, ensure_ascii=False), encoding='utf-8')
+        write_card(tmp, card)
     return out
 
 # %% ../nbs/06_zoo.ipynb #b9688a12
