@@ -340,7 +340,7 @@ def add_sentences_parser(sub):
     p.add_argument('-o', '--out', help='pairs to write (tab-separated score, src_line, tgt_line, src, tgt); default: standard output')
     p.add_argument('--threshold', type=float, help="keep pairs scoring at least this (ratio margin); default: the encoder's")
     p.add_argument('--aligned', action='store_true', help='line i of SRC translates line i of TGT: measure retrieval instead of mining')
-    p.add_argument('--batch', type=_count, default=50_000, help='lines embedded at a time (default 50,000)')
+    p.add_argument('--batch', type=_count, default=50_000, help='lines read and embedded at a time: the files are streamed, never read whole (default 50,000)')
     p.set_defaults(func=_mine)
     e = sub.add_parser('encoder', help='train a sentence encoder (dual encoder, LaBSE loss) on two verse-aligned Bibles')
     e.add_argument('src', help='source Bible: a bundled code (en, es, sw, eu, zu) or a CES .xml(.xz) file'); e.add_argument('tgt', help='target Bible')

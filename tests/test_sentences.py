@@ -31,6 +31,9 @@ def test_mine_finds_true_pairs_and_bad_input_gets_one_line(encoder, tmp_path):
     rows = [l.split('\t') for l in (tmp_path/'pairs.tsv').read_text().splitlines()[1:]]
     true = sum(int(s) == 300 - int(t) + 1 for _, s, t, *_ in rows)        # line numbers: en line 300 - i + 1 is sw line i
     assert len(rows) > 150 and true / len(rows) > 0.6, (len(rows), true)        # the dev threshold: ~70% precision among Bible-like distractors
+    rc, out, err = run('mine', tmp_path/'en.txt', tmp_path/'sw.txt', '--model', 'en-sw', '--batch', '64', '-o', tmp_path/'small.tsv', home=encoder)
+    small = [l.split('\t') for l in (tmp_path/'small.tsv').read_text().splitlines()[1:]]
+    assert rc == 0 and {tuple(r[1:3]) for r in small} == {tuple(r[1:3]) for r in rows}, err   # read and embedded 64 lines at a time: the same pairs
     rc, out, err = run('mine', tmp_path/'en.txt', tmp_path/'sw.txt', '--model', 'en-sw', '--threshold', '50', home=encoder)
     assert rc == 1 and 'keeps no pair' in err and len(err.strip().splitlines()) == 1
     rc, out, err = run('mine', tmp_path/'en.txt', tmp_path/'sw.txt', '--model', 'en-sw', '--aligned', home=encoder)
@@ -38,6 +41,9 @@ def test_mine_finds_true_pairs_and_bad_input_gets_one_line(encoder, tmp_path):
     (tmp_path/'empty.txt').write_text('')
     rc, out, err = run('mine', tmp_path/'empty.txt', tmp_path/'sw.txt', '--model', 'en-sw', home=encoder)
     assert rc == 1 and 'empty' in err and 'Traceback' not in err
+    (tmp_path/'latin1.txt').write_bytes(('\n'.join(sw[:100]) + '\nMaría, señora').encode('latin-1', 'replace'))
+    rc, out, err = run('mine', tmp_path/'en.txt', tmp_path/'latin1.txt', '--model', 'en-sw', home=encoder)
+    assert rc == 1 and 'line 101 is not valid UTF-8' in err and len(err.strip().splitlines()) == 1, err
     rc, out, err = run('mine', tmp_path/'sw.txt', tmp_path/'sw.txt', '--model', 'en-sw', '-o', tmp_path/'same.tsv', home=encoder)
     assert rc == 0 and 'warning' in err and 'copies and paraphrases' in err
     rc, out, err = run('mine', tmp_path/'en.txt', tmp_path/'sw.txt', '--model', '../x', home=encoder)
