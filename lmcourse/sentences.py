@@ -332,7 +332,7 @@ def lm_encoder(lm, tgt_lm) -> LMEncoder:
     rows = [m[0].encoder.weight.detach() for m in (lm, tgt_lm)]
     return LMEncoder(torch.cat([torch.zeros(1, rows[0].shape[1]), *rows]), plain_lstms(lm))
 
-# %% ../nbs/08_sentences.ipynb #b1fb2fbb
+# %% ../nbs/08_sentences.ipynb #d4524904
 def pretrained_pair(split, size='tiny', home=None) -> tuple[Learner, LMTokens]:
     "The English LM trained without the held-out books (once, then read from its run), and the tokens of both sides (target: pieces learned without them)"
     src, tgt = split['lang']; home = Path(home or lmcourse_home())
@@ -362,11 +362,12 @@ def lm_curve(split, en, tokens, lrs, sizes=(250, 1000, None), epochs=8, patience
             rows.append(dict(n_pairs=n or len(split['train']), init=init, epochs=len(log) - 1, xsim_error=t.xsim_error.droplevel(0)['ratio']))
     return pd.DataFrame(rows), tables
 
+# %% ../nbs/08_sentences.ipynb #e8d632a7
 def lm_report(tgt, src='en', size='tiny', lr_grid=(3e-3, 1e-2), pick_n=1000, sizes=(250, 1000, None), home=None) -> dict:
     "The LM encoder for the Bibles `src`, `tgt`: pooled states, each start's rate picked on the development book, `lm_curve`; rows ready for JSON"
     t0, split = time.time(), verse_split(src, tgt)
     en, tokens = pretrained_pair(split, size, home)
-    pooled = dual_table(lm_encoder(*lm_starts(en, tokens, split)['pretrained']), tokens, split, 'LM states pooled, no encoder training')
+    pooled = dual_table(lm_encoder(en.model, aligned_lm(en, tokens, split)), tokens, split, 'LM states pooled, no encoder training')
     starts = lm_starts(en, tokens, split, pick_n)
     pick = pd.DataFrame([dict(init=i, lr=lr, dev_xsim=min(l['dev_xsim'] for l in fit_dual(
         lm_encoder(*starts[i]), tokens, split, n_pairs=pick_n, lr=lr, epochs=4, patience=4))) for i in starts for lr in lr_grid])
@@ -376,7 +377,7 @@ def lm_report(tgt, src='en', size='tiny', lr_grid=(3e-3, 1e-2), pick_n=1000, siz
                 retrieval=pd.concat([pooled, tabs[('pretrained', sizes[-1])], tabs[('random', sizes[-1])]]).reset_index().to_dict('records'),
                 curve=cv.to_dict('records'), seconds=time.time() - t0)
 
-# %% ../nbs/08_sentences.ipynb #2cf25efd
+# %% ../nbs/08_sentences.ipynb #ca20ea32
 def encoders_home(home=None) -> Path: return Path(home or lmcourse_home())/'sentences'
 
 def save_encoder(model, vocab, path, **card) -> Path:
@@ -413,7 +414,7 @@ def train_encoder(src, tgt, name=None, home=None, n_extra=2000, **kw) -> Path:
                         threshold=mining['threshold'], mining=mining, epochs=len(log) - 1,
                         test=test[['p1_src2tgt', 'p1_tgt2src', 'xsim_error']].to_dict('index'), n_train=len(tr))
 
-# %% ../nbs/08_sentences.ipynb #d50c635c
+# %% ../nbs/08_sentences.ipynb #5bfea41d
 def read_lines(path, batch=50_000, keep_empty=False) -> Iterator[list[tuple[int, str]]]:
     "`(line number, text)` of the non-empty lines (all, if `keep_empty`) of UTF-8 text file `path`, `batch` lines at a time: streamed, never read whole"
     chunk = []
@@ -451,7 +452,7 @@ def check_language(path, texts, vocab, card, min_known=0.3) -> str:
                                            f"{' and '.join(card.get('langs', []))}: a text in another language?")
     return langid.classify(sample)[0]
 
-# %% ../nbs/08_sentences.ipynb #37cee134
+# %% ../nbs/08_sentences.ipynb #31596d48
 def mine_files(src, tgt, model, out=None, threshold=None, aligned=False, batch=50_000, knn=4, home=None):
     "Mine `src` x `tgt` (one sentence a line) with encoder `model` into the TSV `out`; or, if `aligned`, measure retrieval of line i by line i"
     import warnings
