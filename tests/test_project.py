@@ -63,6 +63,13 @@ def test_no_warning_on_import():
     assert r.returncode == 0 and 'torch.jit.script' not in r.stderr, r.stderr[-2000:]
 
 
+def test_mapping_imports_without_fastai():
+    "Mapping word vectors (bench/bli.py times it as a fresh process against VecMap) needs torch, not fastai's 2 s import"
+    r = subprocess.run([sys.executable, '-c', 'import sys, lmcourse.mapping, lmcourse.retrieval, lmcourse.data; '
+                        'print(sorted(m for m in sys.modules if m.split(".")[0] == "fastai"))'], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == '[]', r.stdout + r.stderr[-2000:]
+
+
 def test_no_settings_ini():
     assert not (ROOT/'settings.ini').exists() and not (ROOT/'setup.py').exists()
     assert 'tst_flags' in tomllib.loads((ROOT/'pyproject.toml').read_text())['tool']['nbdev']
