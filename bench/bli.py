@@ -27,7 +27,7 @@ vectors trained with each seed, and the summary gives mean and standard deviatio
 import argparse, json, os, re, resource, statistics, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 import torch
-from lmcourse.data import write_muse, read_vec
+from lmcourse.data import write_muse, read_muse, read_vec
 from lmcourse.mapping import bible_vectors, vectors_path, course_dict, split_pairs, map_embeddings, write_vec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def map_child(src_vec, tgt_vec, mode, train, out, seed, threads):
     "The lmcourse side as its own process (`--child`): read, map, write; each iteration's time to `out/lm_info.json`"
     torch.set_num_threads(threads)
     (sw, X), (tw, Z) = read_vec(src_vec), read_vec(tgt_vec)
-    pairs = [tuple(l.split()) for l in Path(train).read_text(encoding='utf-8').splitlines() if l.strip()] if train != '-' else None
+    pairs = read_muse(train) if train != '-' else None             # the parent wrote them with write_muse
     class Timed(list):                           # self_learn's log, each entry stamped when it arrives
         def append(self, d): super().append({**d, 't': time.perf_counter()})
     log, t0 = Timed(), time.perf_counter()
