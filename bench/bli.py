@@ -14,8 +14,10 @@ github.com/artetxem/vecmap; the default is the course's copy in ../shared/peers/
 
     python bench/bli.py [--pairs en-es en-sw] [--modes orthogonal supervised semi_supervised identical unsupervised] [--seeds 0 1 2]
 
---parallel: VecMap and lmcourse run at the same time, each on one thread (--threads 1): the same share of the
-machine, in half the wall time of running them one after the other.
+--jobs N: N runs at a time, each on one thread (--threads 1), VecMap's runs (the longer ones) first, so that every
+run but the last few shares the machine with N-1 others; the machine's cores are kept busy. --parallel is --jobs 2.
+Each run's result is kept in a folder under the temporary directory until the benchmark ends, so running the same
+command again after a cut-off resumes it; scoring comes after every run has finished.
 
 --seeds: word2vec seeds. Test sets hold ~100 words (one word is ~1 point of precision), so each pair is run on
 vectors trained with each seed, and the summary gives mean and standard deviation over them.
@@ -24,7 +26,8 @@ vectors trained with each seed, and the summary gives mean and standard deviatio
     --md FILE writes the summary as a markdown table (the README reads it). Bold marks a better mean only where the
     two differ by more than the larger standard deviation over seeds (and a time ratio only where every seed agrees).
 """
-import argparse, json, os, re, resource, statistics, subprocess, sys, tempfile, threading, time
+import argparse, json, os, re, resource, shutil, statistics, subprocess, sys, tempfile, time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import torch
 from lmcourse.data import write_muse, read_muse, read_vec
@@ -171,26 +174,40 @@ def summary(rows, have_vm):
     return md
 
 
-def one_mode(a, mode, pair, seed, src_vec, tgt_vec, d, test, have_vm):
-    "One mode of one seed: both sides as fresh processes (at once with --parallel), both outputs scored both ways"
-    kw = dict(src_vec=src_vec, tgt_vec=tgt_vec, mode=mode, train_path=d/'train.txt', out=d, seed=seed, threads=a.threads)
-    vm, th = {}, threading.Thread(target=lambda: vm.update(out=run_vecmap(a.vecmap, **kw)))
-    if have_vm and a.parallel: th.start()
-    secs, its, iter_s = run_lmcourse(**kw)
-    if have_vm: th.join() if a.parallel else th.run()
-    r = dict(pair=pair, seed=seed, mode=mode, threads=a.threads, parallel=a.parallel, lmcourse_s=secs, lm_iters=its,
-             lm_iter_s=statistics.median(iter_s) if iter_s else None)
-    (sw, xw), (tw, zw) = read_vec(d/'lm_src.vec'), read_vec(d/'lm_tgt.vec')
+def run_side(a, side, mode, src_vec, tgt_vec, d, seed):
+    "One side of one mode as a fresh process. Its result is kept in its folder, so a rerun of a cut-off benchmark skips it"
+    out, f = d/mode, d/mode/f'{side}_run.json'
+    if f.exists(): return json.loads(f.read_text())
+    out.mkdir(exist_ok=True)
+    kw = dict(src_vec=src_vec, tgt_vec=tgt_vec, mode=mode, train_path=d/'train.txt', out=out, seed=seed, threads=a.threads)
+    secs, its, iter_s = run_lmcourse(**kw) if side == 'lm' else run_vecmap(a.vecmap, **kw)
+    r = dict(secs=secs, iters=its, iter_s=iter_s); f.write_text(json.dumps(r)); return r
+
+
+def score_row(a, pair, seed, mode, d, test, lm, vm):
+    "Both outputs of one mode scored both ways (lmcourse's `bli`, VecMap's `eval_translation.py`): one row"
+    out = d/mode
+    r = dict(pair=pair, seed=seed, mode=mode, threads=a.threads, jobs=a.jobs, lmcourse_s=lm['secs'], lm_iters=lm['iters'],
+             lm_iter_s=statistics.median(lm['iter_s']) if lm['iter_s'] else None)
+    (sw, xw), (tw, zw) = read_vec(out/'lm_src.vec'), read_vec(out/'lm_tgt.vec')
     r.update({f'lm_{k}': v for k, v in score(xw, sw, zw, tw, test).items()})
-    if have_vm:
-        vsecs, vits, viter_s = vm['out']
-        (sw, xw), (tw, zw) = read_vec(d/'vm_src.vec'), read_vec(d/'vm_tgt.vec')
-        r.update(vecmap_s=vsecs, vm_iters=vits, vm_iter_s=statistics.median(viter_s) if viter_s else None, speedup=vsecs / secs,
-                 **{f'vm_{k}': v for k, v in score(xw, sw, zw, tw, test).items()})
+    if vm:
+        (sw, xw), (tw, zw) = read_vec(out/'vm_src.vec'), read_vec(out/'vm_tgt.vec')
+        r.update(vecmap_s=vm['secs'], vm_iters=vm['iters'], vm_iter_s=statistics.median(vm['iter_s']) if vm['iter_s'] else None,
+                 speedup=vm['secs'] / lm['secs'], **{f'vm_{k}': v for k, v in score(xw, sw, zw, tw, test).items()})
         for side in ('lm', 'vm'):
             for m, ret in (('nn', 'nn'), ('csls', 'csls')):
-                r[f'{side}_ev_{m}'], r[f'{side}_ev_coverage'] = vecmap_eval(a.vecmap, d/f'{side}_src.vec', d/f'{side}_tgt.vec', d/'test.txt', ret)
+                r[f'{side}_ev_{m}'], r[f'{side}_ev_coverage'] = vecmap_eval(a.vecmap, out/f'{side}_src.vec', out/f'{side}_tgt.vec', d/'test.txt', ret)
     return r
+
+
+def print_row(r):
+    its = lambda p: f" ({r[p + '_iters']} it., {r[p + '_iter_s']:.3f} s each)" if r[p + '_iters'] else ''
+    print(f"  {r['pair']} seed {r['seed']} {r['mode']:16s} lmcourse p@1 {r['lm_p1_nn']:.3f} nn / {r['lm_p1_csls']:.3f} csls in {r['lmcourse_s']:6.1f} s" + its('lm')
+          + (f" | VecMap {r['vm_p1_nn']:.3f} / {r['vm_p1_csls']:.3f} in {r['vecmap_s']:6.1f} s" + its('vm')
+             + f" | {r['speedup']:.1f}x; eval_translation.py: lmcourse {r['lm_ev_nn']:.3f} / {r['lm_ev_csls']:.3f}, "
+               f"VecMap {r['vm_ev_nn']:.3f} / {r['vm_ev_csls']:.3f}" if 'vecmap_s' in r else '')
+          + f"  (n={r['lm_n']}, coverage {r['lm_coverage']:.0%})", flush=True)
 
 
 def main():
@@ -201,7 +218,8 @@ def main():
     ap.add_argument('--no-vecmap', action='store_true', help='lmcourse only (VecMap takes hours on the full Bibles)')
     ap.add_argument('--seeds', nargs='+', type=int, default=[0], help='word2vec (and self-learning) seeds')
     ap.add_argument('--threads', type=int, default=2, help='threads for each side (torch for lmcourse, OpenBLAS for VecMap)')
-    ap.add_argument('--parallel', action='store_true', help='run VecMap and lmcourse at the same time, one thread each (sets --threads 1)')
+    ap.add_argument('--jobs', type=int, default=1, help='runs at a time, each on one thread (sets --threads 1), longest first')
+    ap.add_argument('--parallel', action='store_true', help='the same as --jobs 2')
     ap.add_argument('--out', type=Path, default=ROOT/'bench'/'bli.json', help='where the rows go (JSON)')
     ap.add_argument('--md', type=Path, help='also write the summary table here (markdown)')
     ap.add_argument('--scale', type=int, default=0, help='only the scale test, with this many words a side')
@@ -216,7 +234,8 @@ def main():
         md = summary(list(rows.values()), all('vecmap_s' in r for r in rows.values()))
         if a.md: a.md.write_text(md + '\n')
         return
-    if a.parallel: a.threads = 1
+    if a.parallel: a.jobs = 2
+    if a.jobs > 1: a.threads = 1
     torch.set_num_threads(a.threads)
     if a.scale: return print(json.dumps(scale(a.scale)))
     have_vm = (a.vecmap/'map_embeddings.py').exists() and not a.no_vecmap
@@ -225,9 +244,11 @@ def main():
     if have_vm: start['vecmap'] = startup([sys.executable, '-c', f'import sys; sys.path.insert(0, {str(a.vecmap)!r}); import numpy, embeddings, cupy_utils'])
     print('start-up (import only), median of 3 fresh processes: ' + ', '.join(f'{k} {v:.2f} s' for k, v in start.items()), flush=True)
     rows, t_all = [], time.perf_counter()
-    save = lambda: a.out.write_text(json.dumps(dict(rows=rows, threads=a.threads, parallel=a.parallel, startup_s=start, machine=os.uname().machine,
+    save = lambda: a.out.write_text(json.dumps(dict(rows=rows, threads=a.threads, jobs=a.jobs, startup_s=start, machine=os.uname().machine,
                                                     cpus=os.cpu_count(), date=time.strftime('%Y-%m-%d'), minutes=(time.perf_counter() - t_all) / 60),
                                                indent=1))   # after every row: a cut-off run keeps its rows
+    work = Path(tempfile.gettempdir())/f'lmcourse-bli-{a.out.stem}'      # kept until the end: a rerun resumes
+    runs, tests = [], {}
     for pair in a.pairs:
         s, t = pair.split('-'); nt = 'es' not in (s, t)          # es: the full Bible; sw, eu, zu: New Testaments only
         train, test = split_pairs(course_dict(s, t))
@@ -235,21 +256,26 @@ def main():
             kw = {'seed': seed} if seed else {}                  # seed 0: the course's default vectors
             kvs, kvt = bible_vectors(s, nt, **kw), bible_vectors(t, nt, **kw)
             src_vec, tgt_vec = vectors_path(s, nt, **kw), vectors_path(t, nt, **kw)
-            print(f"\n{pair}, word2vec seed {seed}: {len(kvs):,} x {len(kvt):,} words ({'New Testament' if nt else 'Bible'}), "
-                  f"{len(train):,} train / {len(test):,} test pairs")
-            with tempfile.TemporaryDirectory() as d:
-                d = Path(d); write_muse(train, d/'train.txt'); write_muse(test, d/'test.txt')
-                for mode in a.modes:
-                    r = one_mode(a, mode, pair, seed, src_vec, tgt_vec, d, test, have_vm); rows.append(r); save()
-                    its = lambda p: f" ({r[p + '_iters']} it., {r[p + '_iter_s']:.3f} s each)" if r[p + '_iters'] else ''
-                    print(f"  {mode:16s} lmcourse p@1 {r['lm_p1_nn']:.3f} nn / {r['lm_p1_csls']:.3f} csls in {r['lmcourse_s']:6.1f} s" + its('lm')
-                          + (f" | VecMap {r['vm_p1_nn']:.3f} / {r['vm_p1_csls']:.3f} in {r['vecmap_s']:6.1f} s" + its('vm')
-                             + f" | {r['speedup']:.1f}x; eval_translation.py: lmcourse {r['lm_ev_nn']:.3f} / {r['lm_ev_csls']:.3f}, "
-                               f"VecMap {r['vm_ev_nn']:.3f} / {r['vm_ev_csls']:.3f}" if have_vm else '')
-                          + f"  (n={r['lm_n']}, coverage {r['lm_coverage']:.0%})", flush=True)
+            print(f"{pair}, word2vec seed {seed}: {len(kvs):,} x {len(kvt):,} words ({'New Testament' if nt else 'Bible'}), "
+                  f"{len(train):,} train / {len(test):,} test pairs", flush=True)
+            d = work/pair/f'seed{seed}'; d.mkdir(parents=True, exist_ok=True)
+            write_muse(train, d/'train.txt'); write_muse(test, d/'test.txt'); tests[d] = test
+            runs += [(pair, seed, mode, src_vec, tgt_vec, d) for mode in a.modes]
+    # Every side of every mode is a task; with --jobs N, N of them run at a time, VecMap's (the longer) first, so every
+    # run but the last few shares the machine with N-1 others. Scoring waits until all have run.
+    sides = ['vm', 'lm'] if have_vm else ['lm']
+    tasks = [(side, r) for side in sides for r in runs] if a.jobs > 1 else [(side, r) for r in runs for side in sides]
+    with ThreadPoolExecutor(a.jobs) as pool:
+        done = {(side, r[:3]): pool.submit(run_side, a, side, r[2], r[3], r[4], r[5], r[1]) for side, r in tasks}
+        for k, f in done.items():
+            res = f.result(); print(f"  ran {k[1]} {'VecMap' if k[0] == 'vm' else 'lmcourse'}: {res['secs']:.1f} s", flush=True)
+    for pair, seed, mode, _, _, d in runs:
+        r = score_row(a, pair, seed, mode, d, tests[d], done['lm', (pair, seed, mode)].result(),
+                      done['vm', (pair, seed, mode)].result() if have_vm else None)
+        rows.append(r); save(); print_row(r)
     md = summary(rows, have_vm)
     if a.md: a.md.write_text(md + '\n')
-    save()
+    save(); shutil.rmtree(work)
 
 
 if __name__ == '__main__': main()
