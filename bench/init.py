@@ -20,15 +20,23 @@ character would. `tokens_to_scratch`: tokens the mean curve of a start needs to 
 perplexity.
 
     python bench/init.py [--tok word|sp] [--langs sw eu zu] [--seeds 0 1 2] [--epochs 1] [--out bench/init.json or init_sp.json]
+
+--budget 16 8 4: the aligned start trained with its whole one-cycle on a random 1/16, 1/8, 1/4 of the training
+chapters (a run that reads a curve mid-way through a one-cycle over all the data judges it at a high learning rate).
+The small runs use --budget-bs streams (a sixteenth of a New Testament is about 10k tokens: five batches at `tiny`'s
+32 streams); their learning rate is chosen on the validation split from --budget-lrs (seed 0). Scratch is trained on
+all the data at the same --budget-bs as well as at `tiny`'s (from --out of the plain run), so that the smaller batch
+is not an advantage only the aligned start gets (its learning rate chosen the same way). Writes --out (default bench/init_budget[_sp].json).
 """
 import argparse, datetime, json, os, platform, sys, time
 from pathlib import Path
 import torch
 from lmcourse.data import torch_threads
 from lmcourse.corpus import course_corpus, read_split
-from lmcourse.lm import course_lm, lm_data, text_bpc, token_counts
+from fastai.text.all import DataLoaders
+from lmcourse.lm import course_lm, lm_data, text_bpc, token_counts, LMStream
 from lmcourse.transfer import transplant
-from lmcourse.freeze import freeze_experiment, tokens_to, LRS
+from lmcourse.freeze import freeze_experiment, transfer_run, tokens_to, LRS
 from lmcourse.mapping import mapped_init, bible_vectors, corpus_vectors, split_pairs, course_dict
 from lmcourse.align import lm_lexicon, aligned_transplant
 
@@ -68,6 +76,42 @@ def language(lang, en, seeds, epochs, every, frozen, tok='word'):
     return curves, runs.drop(columns=['model'], errors='ignore'), info
 
 
+def share(dls, frac, seed, bs):
+    "`dls` with its training stream cut to a random `frac` of its training documents (whole chapters) in `bs` streams"
+    docs, g = dls.train.docs, torch.Generator().manual_seed(seed)
+    keep, n, total = [], 0, frac * sum(len(d) for d in docs)
+    for i in torch.randperm(len(docs), generator=g).tolist():
+        if n >= total: break
+        keep.append(docs[i]); n += len(docs[i])
+    sub = DataLoaders(LMStream(keep, bs, dls.train.sl, shuffle=True, seed=seed), dls.valid, path=dls.path)
+    sub.vocab, sub.tokenizer = dls.vocab, dls.tokenizer
+    return sub
+
+
+def budget(lang, en, seeds, epochs, budgets, bs, lrs, tok='word'):
+    "The aligned start on 1/k of the training chapters for each k in `budgets`, and scratch on all of them, both in `bs` streams"
+    src, src_vocab, cfg = en.model.cpu().eval(), en.vocab, en.lm_cfg
+    corpus = course_corpus(lang); dls = lm_data(corpus, tok=tok, **cfg)
+    lex = lm_lexicon('en', lang, corpus, tok=dls.tokenizer)
+    counts = (token_counts(en.dls.train.docs, len(src_vocab)), token_counts(dls.train.docs, len(dls.vocab)))
+    aligned = lambda s: aligned_transplant(src, src_vocab, dls.vocab, lex, cfg, counts, seed=s)
+    test, train_texts = read_split(corpus, 'test'), read_split(corpus, 'train')
+    rows = []
+    def run(cond, k, seed, lr):
+        sub = share(dls, 1 / k, seed, bs)
+        r = transfer_run(cond, src, src_vocab, sub, cfg, epochs, lr, seed, every=10**9, start=aligned if cond == 'aligned' else None, cache=False)
+        m = r.pop('model'); r.pop('curve')
+        r.update(lang=lang, tok=tok, budget=k, bs=bs, tokens=epochs * sub.train.bl * bs, test_bpc=text_bpc(m, test, dls.vocab, train_texts, tok=dls.tokenizer)['bpc'])
+        print(f"  {lang} {cond:8s} 1/{k:<3d} seed {seed} lr {lr:g}: {r['tokens']:,} tokens, valid ppl {r['ppl']:.1f}, test {r['test_bpc']:.3f} bits/char", flush=True)
+        rows.append(r); return r
+    for cond, k in [('aligned', k) for k in budgets] + [('scratch', 1)]:   # learning rate on valid at seed 0, then every seed
+        tried = [run(cond, k, seeds[0], lr) for lr in lrs]
+        best = min(tried, key=lambda r: r['ppl'])
+        for r in tried: r['chosen'] = r is best
+        for seed in seeds[1:]: run(cond, k, seed, best['lr'])['chosen'] = True
+    return rows, dict(lang=lang, tok=tok, vocab=len(dls.vocab), train_tokens=int(sum(len(d) for d in dls.train.docs)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--langs', nargs='+', default=['sw', 'eu', 'zu'])
@@ -78,11 +122,23 @@ def main():
     ap.add_argument('--size', default='tiny')
     ap.add_argument('--tok', default='word', choices=['word', 'sp'])
     ap.add_argument('--out', type=Path)
+    ap.add_argument('--budget', nargs='*', type=int, help='the budget runs only: the aligned start on 1/k of the chapters, each k')
+    ap.add_argument('--budget-bs', type=int, default=8)
+    ap.add_argument('--budget-lrs', nargs='+', type=float, default=[0.03, 0.1])
     a = ap.parse_args()
-    a.out = a.out or ROOT/'bench'/('init.json' if a.tok == 'word' else f'init_{a.tok}.json')
+    a.out = a.out or ROOT/'bench'/(('init_budget' if a.budget else 'init') + ('' if a.tok == 'word' else f'_{a.tok}') + '.json')
     torch_threads()
     t0 = time.perf_counter()
     en = course_lm('en', a.size)
+    if a.budget:
+        out = dict(command=' '.join(['python bench/init.py', *sys.argv[1:]]), machine=machine(), date=datetime.date.today().isoformat(),
+                   size=a.size, tok=a.tok, epochs=a.epochs, seeds=a.seeds, budgets=a.budget, bs=a.budget_bs, lrs=a.budget_lrs, languages=[], runs=[])
+        for lang in a.langs:
+            runs, info = budget(lang, en, tuple(a.seeds), a.epochs, a.budget, a.budget_bs, a.budget_lrs, a.tok)
+            out['languages'].append(info); out['runs'] += runs
+            out['seconds'] = round(time.perf_counter() - t0, 1)
+            a.out.write_text(json.dumps(out, indent=1) + '\n')
+        return print(f'wrote {a.out} in {out["seconds"] / 60:.1f} min')
     out = dict(command=' '.join(['python bench/init.py', *sys.argv[1:]]), machine=machine(), date=datetime.date.today().isoformat(),
                size=a.size, tok=a.tok, epochs=a.epochs, seeds=a.seeds, languages=[], runs=[], curves=[])
     for lang in a.langs:
