@@ -25,8 +25,9 @@ perplexity.
 chapters (a run that reads a curve mid-way through a one-cycle over all the data judges it at a high learning rate).
 The small runs use --budget-bs streams (a sixteenth of a New Testament is about 10k tokens: five batches at `tiny`'s
 32 streams); their learning rate is chosen on the validation split from --budget-lrs (seed 0). Scratch is trained on
-all the data at the same --budget-bs as well as at `tiny`'s (from --out of the plain run), so that the smaller batch
-is not an advantage only the aligned start gets (its learning rate chosen the same way). Writes --out (default bench/init_budget[_sp].json).
+all the data at the same --budget-bs, its learning rate chosen the same way, so that the smaller batch is not an
+advantage only the aligned start gets (scratch at `tiny`'s own batch is in the plain run's output, bench/init[_sp].json).
+Writes --out (default bench/init_budget[_sp].json).
 """
 import argparse, datetime, json, os, platform, sys, time
 from pathlib import Path
@@ -48,16 +49,23 @@ def machine():
     return f"{model}, {len(os.sched_getaffinity(0))} cores available, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
-def language(lang, en, seeds, epochs, every, frozen, tok='word'):
+def setup(lang, en, tok):
+    "What every run in `lang` starts from: the English LM, `lang`'s data, its alignment with English (timed) and the aligned start"
     src, src_vocab, cfg = en.model.cpu().eval(), en.vocab, en.lm_cfg
     corpus = course_corpus(lang); dls = lm_data(corpus, tok=tok, **cfg)
     t = time.perf_counter(); lex = lm_lexicon('en', lang, corpus, tok=dls.tokenizer); align_s = time.perf_counter() - t
     counts = (token_counts(en.dls.train.docs, len(src_vocab)), token_counts(dls.train.docs, len(dls.vocab)))
+    aligned = lambda s: aligned_transplant(src, src_vocab, dls.vocab, lex, cfg, counts, seed=s)
+    return src, src_vocab, cfg, corpus, dls, lex, align_s, aligned
+
+
+def language(lang, en, seeds, epochs, every, frozen, tok='word'):
+    src, src_vocab, cfg, corpus, dls, lex, align_s, aligned = setup(lang, en, tok)
     kv_en, kv = bible_vectors('en'), corpus_vectors(corpus, min_count=2)
     train = split_pairs([(s, e) for e, s in course_dict('en', lang)])[0]          # (L word, English word), notebook 05's split
     starts = dict(random=lambda s: transplant(src, src_vocab, dls.vocab, cfg, init='random', seed=s),
                   mapped=lambda s: mapped_init(src, src_vocab, dls.vocab, kv_en, kv, train, device='cpu', seed=s),
-                  aligned=lambda s: aligned_transplant(src, src_vocab, dls.vocab, lex, cfg, counts, seed=s))
+                  aligned=aligned)
     conds = ['scratch', 'full', 'random', 'mapped', 'aligned']
     if frozen:
         starts.update(frozen_mapped=starts['mapped'], frozen_aligned=starts['aligned'])
@@ -90,11 +98,7 @@ def share(dls, frac, seed, bs):
 
 def budget(lang, en, seeds, epochs, budgets, bs, lrs, tok='word'):
     "The aligned start on 1/k of the training chapters for each k in `budgets`, and scratch on all of them, both in `bs` streams"
-    src, src_vocab, cfg = en.model.cpu().eval(), en.vocab, en.lm_cfg
-    corpus = course_corpus(lang); dls = lm_data(corpus, tok=tok, **cfg)
-    lex = lm_lexicon('en', lang, corpus, tok=dls.tokenizer)
-    counts = (token_counts(en.dls.train.docs, len(src_vocab)), token_counts(dls.train.docs, len(dls.vocab)))
-    aligned = lambda s: aligned_transplant(src, src_vocab, dls.vocab, lex, cfg, counts, seed=s)
+    src, src_vocab, cfg, corpus, dls, _, _, aligned = setup(lang, en, tok)
     test, train_texts = read_split(corpus, 'test'), read_split(corpus, 'train')
     rows = []
     def run(cond, k, seed, lr):
