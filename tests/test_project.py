@@ -63,9 +63,10 @@ def test_no_warning_on_import():
     assert r.returncode == 0 and 'torch.jit.script' not in r.stderr, r.stderr[-2000:]
 
 
-def test_mapping_imports_without_fastai():
-    "Mapping word vectors (bench/bli.py times it as a fresh process against VecMap) needs torch, not fastai's 2 s import"
-    r = subprocess.run([sys.executable, '-c', 'import sys, lmcourse.mapping, lmcourse.retrieval, lmcourse.data; '
+def test_mapping_alignment_and_mining_import_without_fastai():
+    """Mapping word vectors (bench/bli.py times it as a fresh process against VecMap), aligning Bibles (`lmcourse align`) and
+    sentence encoders (`lmcourse encoder`, `lmcourse mine`) need torch, not fastai's 2 s import: only their LM parts load it"""
+    r = subprocess.run([sys.executable, '-c', 'import sys, lmcourse.mapping, lmcourse.retrieval, lmcourse.data, lmcourse.align, lmcourse.sentences; '
                         'print(sorted(m for m in sys.modules if m.split(".")[0] == "fastai"))'], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.strip() == '[]', r.stdout + r.stderr[-2000:]
 
