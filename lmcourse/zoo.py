@@ -219,7 +219,7 @@ def _bible(lang, src, home, base=None) -> tuple[str, Path | None, str]:
     main = find_bible(row.iso3).file == row.file             # a second edition of a language is named for its file
     return row.iso3, path, 'bible' if main else re.sub(r"[^\w'+-]+", '_', row.file.rsplit('.', 1)[0])
 
-# %% ../nbs/06_zoo.ipynb #3864e048
+# %% ../nbs/06_zoo.ipynb #31444ddf
 def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw, init=None, parallel=None,
           tok=None, vocab=None, bs=None, lr=None) -> SimpleNamespace:
     "Everything a build is made of, its names checked before anything is written"
@@ -231,8 +231,9 @@ def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path
     if vocab is not None and (tok != 'sp' or vocab < 100):
         raise ValueError(f"vocab (sentencepiece pieces) needs tok 'sp' and at least 100, not tok {tok!r}, vocab {vocab}")
     if epochs is not None and epochs < 1: raise ValueError(f"epochs must be at least 1, not {epochs}")
-    if bs is not None and bs < 1: raise ValueError(f"bs (streams a batch) must be at least 1, not {bs}")
-    if lr is not None and not lr > 0: raise ValueError(f"lr must be positive, not {lr}")
+    if bs is not None and (bs != int(bs) or bs < 1): raise ValueError(f"bs (streams a batch) must be a whole number of at least 1, not {bs}")
+    if lr is not None and not float(lr) > 0: raise ValueError(f"lr must be positive, not {lr}")
+    bs, lr = None if bs is None else int(bs), None if lr is None else float(lr)    # numpy numbers too: they go into JSON
     cfg, src = lm_config(size, **({'bs': bs} if bs else {})), [str(s) for s in ([source] if isinstance(source, (str, Path)) else source)]
     if name: safe_name(name, 'model name')                   # before a language is looked up or a Bible downloaded
     lang, bible, stem = _bible(safe_name(lang, 'language code'), src, home or lmcourse_home(), src_kw.get('base_url'))

@@ -358,3 +358,18 @@ def test_zoo_website_in_a_browser(micro, built, tmp_path, lmc):
     assert [n for _, n, _ in before] == ["sw-K'iche'-copy", 'sw-test'] and all(h == '' for h, _, _ in before), before
     assert [(h, n) for h, n, _ in shown] == [('', "sw-K'iche'-copy"), (' hidden=""', 'sw-test')], shown   # the filter hides the rest
     assert [n for _, n, _ in rows] == ['sw-test', "sw-K'iche'-copy"], rows                             # lowest bits per character first
+
+
+def test_streams_and_rate_are_settings_of_a_build(micro, built, tmp_path, capsys):
+    "`--bs` and `--lr` reach the build's training and its recorded settings; a bad value is one line and writes nothing"
+    home = tmp_path/'home'
+    for sub in ('corpus', 'vectors', 'runs'): shutil.copytree(built[0].parent/sub, home/sub)   # the English LM is already trained
+    zoo = home/'zoo'
+    for args, msg in [(['--bs', '0'], 'argument --bs: must be at least 1'), (['--lr', '0'], 'argument --lr: must be above 0')]:
+        err = cli(capsys, *build_args(micro, zoo, *args, name='sw-bad'), code=1)[1]
+        assert msg in err and len(err.strip().splitlines()) == 1
+    assert not (home/'builds'/'sw-bad').exists() and not (zoo/'sw-bad').exists()
+    cli(capsys, *build_args(micro, zoo, '--bs', '4', '--lr', '0.05', name='sw-bs'))
+    card = json.loads((zoo/'sw-bs'/'card.json').read_text(encoding='utf-8'))
+    assert (card['settings']['bs'], card['settings']['lr']) == (4, 0.05) and 'bs' not in built[1]['settings']
+    assert card['valid_loss'] != built[1]['valid_loss']                        # another training, not the reference's
