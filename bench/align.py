@@ -16,11 +16,12 @@ its precision varies between runs: each method runs --reps times and the table g
     pip install -e ".[bench]"
     python bench/align.py [--pairs en-sw en-eu en-zu en-es] [--reps 3] [--out bench/align.json]
 """
-import argparse, datetime, json, os, platform, resource, sys, tempfile, time
+import argparse, datetime, json, resource, sys, tempfile, time
 from pathlib import Path
 import numpy as np
 from lmcourse.align import Bitext, verse_pairs, WordAligner, dice_lexicon, link_lexicon, lexicon_precision, symmetrize
 from lmcourse.mapping import course_dict, split_pairs
+from common import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,11 +56,6 @@ def run_eflomal(bt):
 
 
 METHODS = {'dice': dice_lexicon, 'lmcourse': lambda bt: WordAligner().fit(bt).lexicon(), 'eflomal': run_eflomal}
-
-
-def machine():
-    model = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
-    return f"{model}, {len(os.sched_getaffinity(0))} cores available, {platform.system()} {platform.release()}"
 
 
 def main():

@@ -29,7 +29,7 @@ all the data at the same --budget-bs, its learning rate chosen the same way, so 
 advantage only the aligned start gets (scratch at `tiny`'s own batch is in the plain run's output, bench/init[_sp].json).
 Writes --out (default bench/init_budget[_sp].json).
 """
-import argparse, datetime, json, os, platform, sys, time
+import argparse, datetime, json, sys, time
 from pathlib import Path
 import torch
 from lmcourse.data import torch_threads
@@ -40,13 +40,13 @@ from lmcourse.transfer import transplant
 from lmcourse.freeze import freeze_experiment, transfer_run, tokens_to, LRS
 from lmcourse.mapping import mapped_init, bible_vectors, corpus_vectors, split_pairs, course_dict
 from lmcourse.align import lm_lexicon, aligned_transplant
+from common import cpu
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def machine():
-    model = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
-    return f"{model}, {len(os.sched_getaffinity(0))} cores available, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    return f"{cpu()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 def setup(lang, en, tok):

@@ -11,18 +11,14 @@ build's card (the held-out test chapters, one stream, notebook 03's `bits_per_ch
 
     python bench/zoo_settings.py [--langs sw eu zu] [--grid 32:0.1 16:0.03 16:0.1 8:0.03] [--seeds 0 1] [--out bench/zoo_settings.json]
 """
-import argparse, datetime, json, os, platform, shutil, sys, tempfile, time
+import argparse, datetime, json, shutil, sys, tempfile, time
 from pathlib import Path
 import pandas as pd
 from lmcourse.corpus import read_split
 from lmcourse.zoo import build, zoo_load
+from common import machine
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def machine():
-    model = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
-    return f"{model}, {len(os.sched_getaffinity(0))} cores available, {platform.system()} {platform.release()}"
 
 
 def one(lang, bs, lr, seed, zoo, done, part):
@@ -57,13 +53,13 @@ def main():
         r = pd.DataFrame(rows)
         r['valid_rel'] = r.valid_ppl16 / r.groupby('lang').valid_ppl16.transform('min')
         mean = r.groupby(['bs', 'lr'], sort=False).valid_rel.mean()
-        chosen = (int(mean.idxmin()[0]), float(mean.idxmin()[1]))
+        bs, lr = mean.idxmin(); chosen = (int(bs), float(lr))                  # plain numbers: they go into JSON
         for seed in a.seeds[1:]:
             for lang in a.langs:
                 for bs, lr in dict.fromkeys([grid[0], chosen]): rows.append(one(lang, bs, lr, seed, zoo, done, part))
     r = pd.DataFrame(rows)
     res = dict(command='python bench/zoo_settings.py ' + ' '.join(sys.argv[1:]), machine=machine(), date=str(datetime.date.today()),
-               default=list(grid[0]), chosen=[int(chosen[0]), float(chosen[1])], minutes=(time.time() - t0) / 60, rows=r.to_dict('records'))
+               default=list(grid[0]), chosen=list(chosen), minutes=(time.time() - t0) / 60, rows=r.to_dict('records'))
     a.out.write_text(json.dumps(res, indent=1)); part.unlink()
     s = r.groupby(['bs', 'lr', 'lang'], sort=False).agg(test_bpc=('test_bpc', 'mean'), sd=('test_bpc', 'std'), n=('seed', 'size'),
                                                         scratch=('scratch_test_bpc', 'mean'), valid=('valid_ppl16', 'mean'))
