@@ -122,6 +122,7 @@ def _digamma(x):
     f = 1. / (x * x)
     return r + math.log(x) - 0.5 / x - f * (1/12 - f * (1/120 - f * (1/252 - f * (1/240 - f / 132))))
 
+# %% ../nbs/07_align.ipynb #1680a564
 @numba.njit(cache=True)
 def _tension(so, to, rev, lam, emp, width):
     "fast_align's `-o`: eight gradient steps that move the tension until the prior's mean `-|i/m - j/n|` is the posterior's `emp`"
@@ -143,6 +144,7 @@ def _tension(so, to, rev, lam, emp, width):
         lam = min(max(lam + 20. * (emp - mod / toks), 0.1), 14.)
     return lam
 
+# %% ../nbs/07_align.ipynb #46c176a0
 @numba.njit(cache=True)
 def _em(so, to, sid, tid, link, lo, row, nrows, ngv, iters, lam, p0, alpha, rev, width, optimize):
     "EM in one direction: `t[k]` = p(produced word | producing word) of pair `k`; `row[k]`: the producing word; the tension"
