@@ -39,7 +39,7 @@ def one(lang, bs, lr, seed, zoo, done, part):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--langs', nargs='+', default=['sw', 'eu', 'zu'])
-    ap.add_argument('--grid', nargs='+', default=['32:0.1', '16:0.03', '16:0.1', '8:0.03'], help='streams:rate; the first is the default')
+    ap.add_argument('--grid', nargs='+', default=['32:0.1', '16:0.03', '16:0.1', '8:0.03'], help='streams:rate; the first is the baseline (the zoo default until 2026-12-03)')
     ap.add_argument('--seeds', nargs='+', type=int, default=[0, 1])
     ap.add_argument('--out', type=Path, default=ROOT/'bench'/'zoo_settings.json')
     a = ap.parse_args()

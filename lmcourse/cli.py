@@ -268,8 +268,8 @@ def _add_zoo_build(s):
     b.add_argument('--vocab', type=_count, help='sentencepiece pieces for --tok sp (default: one per 200 characters of training text, '
                                                 "rounded to thousands, at most the size's vocabulary)")
     b.add_argument('--epochs', type=_count, help="default: the size's preset"); b.add_argument('--seed', type=int, default=0)
-    b.add_argument('--bs', type=_count, help="streams a batch (default: the size's preset)")
-    b.add_argument('--lr', type=_positive, help="the build's LM's learning rate (default: 0.1 for a transfer, the size's preset from scratch)")
+    b.add_argument('--bs', type=_count, help="streams a batch (default: the size's preset, halved down to 8 while an epoch has under 300 steps)")
+    b.add_argument('--lr', type=_positive, help="the build's LM's learning rate (default: 0.03 for a transfer, the size's preset from scratch)")
     b.add_argument('--dict', help='MUSE-format English-LANG dictionary for the mapping (default: the bundled ones)')
     b.add_argument('--name', help='model name (default: LANG-SOURCE-SIZE, -word added for --tok word)')
     b.add_argument('--zoo', help='zoo folder (default: $LMCOURSE_HOME/zoo; builds go next to it)'); b.add_argument('--home', help='cache directory')

@@ -18,8 +18,8 @@ from fastai.text.all import (AWD_LSTM, awd_lstm_lm_config, get_language_model, a
 from collections import Counter
 
 # %% auto #0
-__all__ = ['SIZES', 'SPM_CHARS', 'get_device', 'LMStream', 'spm_vocab_for', 'subword_tokenizer', 'Numericalizer', 'lm_data',
-           'lm_config', 'awd_config', 'new_lm', 'lm_learner', 'save_torch', 'load_torch', 'Checkpoint',
+__all__ = ['SIZES', 'SPM_CHARS', 'get_device', 'LMStream', 'spm_vocab_for', 'subword_tokenizer', 'streams_for', 'Numericalizer',
+           'lm_data', 'lm_config', 'awd_config', 'new_lm', 'lm_learner', 'save_torch', 'load_torch', 'Checkpoint',
            'init_distributed', 'DDP', 'check_in_sync', 'end_distributed', 'quiet', 'fit_resumable', 'train_lm',
            'course_lm', 'token_counts', 'unigram_perplexity', 'stream_perplexity', 'spelling_bits', 'token_bits',
            'unigram_bits', 'bits_per_char', 'train_spelling', 'text_bpc', 'TimeBudget', 'fit_budget', 'detok',
@@ -93,6 +93,11 @@ def subword_tokenizer(corpus, train_texts, spm_vocab=None, max_vocab=30_000) -> 
     return sp
 
 # %% ../nbs/03_lm.ipynb #b942b6df
+def streams_for(n_tokens, bs, sl, min_steps=None, min_bs=8, world=1) -> int:
+    "`bs` halved (not below `min_bs`) until an epoch of `n_tokens` has `min_steps` batches of `bs` streams x `sl` tokens on each of `world` processes"
+    while min_steps and bs > min_bs and n_tokens // (world * bs * sl) < min_steps: bs = max(min_bs, bs // 2)
+    return bs
+
 class Numericalizer:
     "Token <-> id mapping of a vocabulary list, unknown tokens to `xxunk` (id 0)"
     def __init__(self, vocab): self.vocab, self.o2i = list(vocab), {w: i for i, w in enumerate(vocab)}
@@ -100,8 +105,8 @@ class Numericalizer:
     def decode(self, ids): return [self.vocab[i] for i in ids]
 
 def lm_data(corpus, tok='word', bs=64, sl=70, max_vocab=30_000, min_freq=2, spm_vocab=None, device=None,
-            rank=None, world=None, seed=0, **kwargs) -> DataLoaders:
-    "Train and valid `LMStream`s of a prepared `corpus` folder, with `vocab`, `tok` and `timing` attached"
+            rank=None, world=None, seed=0, min_steps=None, **kwargs) -> DataLoaders:
+    "Train and valid `LMStream`s of a prepared `corpus` folder, with `vocab`, `tok` and `timing` attached; fewer streams than `bs` if an epoch would have under `min_steps` batches"
     rank = rank_distrib() if rank is None else rank; world = max(num_distrib(), 1) if world is None else world
     corpus, timing, tok = Path(corpus), {}, 'subword' if tok == 'sp' else tok
     texts = {s: read_split(corpus, s) for s in ('train', 'valid')}
@@ -120,7 +125,7 @@ def lm_data(corpus, tok='word', bs=64, sl=70, max_vocab=30_000, min_freq=2, spm_
     t = time.perf_counter(); num = Numericalizer(vocab)
     ids = {s: [num(d) for d in v] for s, v in toks.items()}
     timing['numericalize_s_per_M'] = (time.perf_counter() - t) / n * 1e6
-    device = get_device(device)
+    device, bs = get_device(device), streams_for(sum(map(len, ids['train'])), bs, sl, min_steps, world=world)
     dls = DataLoaders(LMStream(ids['train'], bs, sl, shuffle=True, device=device, seed=seed, rank=rank, world=world),
                       LMStream(ids['valid'], bs, sl, device=device), path=corpus)
     dls.vocab, dls.tok, dls.timing, dls.n_tokens = vocab, dict(kind=tok, spm_vocab=len(tokr) if tokr else None), timing, n

@@ -17,7 +17,7 @@ from .corpus import course_corpus, prepare_corpus, read_split, tokenize, token_s
 from .lm import (lm_config, new_lm, lm_data, course_lm, fit_resumable, quiet, load_torch, save_torch, Numericalizer,
                          stream_perplexity, unigram_perplexity, generate, get_device, hardware, awd_config,
                          train_spelling, token_bits, unigram_bits, bits_per_char, token_counts)
-from .freeze import ValidCurve, LRS, emb, plot_curves
+from .freeze import ValidCurve, emb, plot_curves
 from .retrieval import bli, neighbours, is_word, word_view
 from .transfer import INITS, transplant
 from .mapping import (course_dict, split_pairs, corpus_vectors, map_embeddings, mapped_transplant, bible_vectors, kv_rows)
@@ -29,9 +29,10 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['STAGES', 'METHODS', 'TOKS', 'START_STAGES', 'REPRODUCIBLE', 'NAMES', 'SITE_CSS', 'SITE_JS', 'Stages', 'CurveLog',
-           'EpochBar', 'train_stage', 'export_lm', 'ZooLM', 'load_lm', 'zoo_path', 'build', 'plot_pairs',
-           'write_report', 'zoo_list', 'zoo_load', 'model_card', 'export_hf', 'zoo_site', 'build_many']
+__all__ = ['STAGES', 'METHODS', 'TOKS', 'START_STAGES', 'REPRODUCIBLE', 'MIN_STEPS', 'TRANSFER_LR', 'NAMES', 'SITE_CSS',
+           'SITE_JS', 'Stages', 'CurveLog', 'EpochBar', 'train_stage', 'export_lm', 'ZooLM', 'load_lm', 'zoo_path',
+           'build', 'plot_pairs', 'write_report', 'zoo_list', 'zoo_load', 'model_card', 'export_hf', 'zoo_site',
+           'build_many']
 
 # %% ../nbs/06_zoo.ipynb #359a67c5
 class Stages:
@@ -395,14 +396,16 @@ def _plain_start(b, dls, src_m, src_vocab):
     save_torch(m.state_dict(), b.work/'start.pth')
     return dict(shared=len(m.shared), vocab=len(dls.vocab))
 
+MIN_STEPS, TRANSFER_LR = 300, 3e-2    # a small corpus trains at fewer streams (`lm_data`'s `min_steps`); the transfer's rate: bench/zoo_settings.py
+
 def _train(b, dls, kind):
     "Train the transferred LM (from `start.pth`) or the from-scratch one, resumably"
     if kind == 'transfer': m = _load(b.work/'start.pth', len(dls.vocab), b.cfg)
     else: torch.manual_seed(b.seed); m = new_lm(len(dls.vocab), b.cfg)
-    lr = LRS['full'] if kind == 'transfer' else b.cfg['lr']          # notebook 04's rate for transfer; `lmcourse train`'s from scratch
+    lr = TRANSFER_LR if kind == 'transfer' else b.cfg['lr']          # the transfer's rate; `lmcourse train`'s from scratch
     if kind == b.main and b.lr: lr = b.lr                             # the user's rate is for the build's LM, not the baseline
     learn, curve = train_stage(m, dls, b.work/kind, b.epochs, lr, b.cfg, b.seed, b.progress)
-    return dict(curve=curve, log=learn.train_log)
+    return dict(curve=curve, log=learn.train_log, streams=b.cfg['bs'], lr=lr)
 
 # %% ../nbs/06_zoo.ipynb #f60ee1e5
 def build(lang, source='bible', size='tiny', method='transfer', epochs=None, name=None, zoo=None, home=None, device=None,
@@ -419,7 +422,8 @@ def build(lang, source='bible', size='tiny', method='transfer', epochs=None, nam
 def _build(b, st) -> dict:
     corpus = Path(st.run('corpus', lambda: dict(path=str(_get_corpus(b))))['path'])
     st.run('stats', lambda: _stage_stats(corpus))
-    dls = lm_data(corpus, tok=b.tok, spm_vocab=b.vocab, device=b.dev, **b.cfg)
+    dls = lm_data(corpus, tok=b.tok, spm_vocab=b.vocab, device=b.dev, min_steps=None if 'bs' in b.settings else MIN_STEPS, **b.cfg)
+    b.cfg['bs'] = dls.train.bs                               # fewer streams on a small corpus, unless the user chose them
     src_m, src_vocab = _english(b, st, dls, corpus) if b.transfer else (None, None)
     st.run('train', lambda: _train(b, dls, b.main))
     if b.transfer: st.run('baseline', lambda: _train(b, dls, 'scratch'))
@@ -441,7 +445,8 @@ def _publish(st, b, dls, corpus):
                 test_bpc=ppl[b.main].get('test_bpc'), test_unk_rate=ev.get('test_unk_rate'),
                 baselines={k: dict(valid=v['valid'], test=v['test'], test_bpc=v.get('test_bpc')) for k, v in ppl.items() if k != b.main},
                 bli=ev.get('bli', []), report='report.md', reproducible=REPRODUCIBLE,
-                build_seconds=round(sum(d['seconds'] for d in st.state['done'].values()), 1), settings=b.settings)
+                build_seconds=round(sum(d['seconds'] for d in st.state['done'].values()), 1), settings=b.settings,
+                streams=st['train'].get('streams', b.cfg['bs']), lr=st['train'].get('lr'))
     if b.transfer: card['source_model'] = st['source']['name']
     if b.init == 'aligned': card['alignment'] = {k: v for k, v in st['align'].items() if k not in ('neighbours', 'seconds')}
     b.zoo.mkdir(parents=True, exist_ok=True)
@@ -585,7 +590,8 @@ def _facts_md(st, name, lang, init, lname) -> list:
             f"\nTraining split: {stats['tokens']:,} words, {stats['types']:,} distinct, {stats['hapax']:.1%} of them seen once; "
             f"validation words never seen in training: {stats['oov']:.1%}. Test split: {ev.get('test_words', ev['test_tokens']):,} words. "
             f"The LM reads {ev.get('tok', 'words')}, a vocabulary of {ev.get('vocab', 0):,} tokens; the test split is {ev['test_tokens']:,} of them.\n",
-            f"\n## Perplexity and bits per character ({s['epochs']} epochs of the `{s['size']}` AWD-LSTM)\n\n",
+            f"\n## Perplexity and bits per character ({s['epochs']} epochs of the `{s['size']}` AWD-LSTM"
+            f"{', {streams} streams, rate {lr:g}'.format(**st['train']) if 'streams' in st['train'] else ''})\n\n",
             _md([dict(r, name=NAMES[r['model']].format(init=init)) for r in ev['ppl']], dict(name='model', valid='valid ppl', test='test ppl', test_bpc='test bits/char'),
                 dict(valid='{:.1f}', test='{:.1f}', test_bpc='{:.3f}')),
             *([f"\nBits per character of the {ev['test_chars']:,} characters of the test text: every token's bits, plus, for the "

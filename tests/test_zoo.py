@@ -372,4 +372,6 @@ def test_streams_and_rate_are_settings_of_a_build(micro, built, tmp_path, capsys
     cli(capsys, *build_args(micro, zoo, '--bs', '4', '--lr', '0.05', name='sw-bs'))
     card = json.loads((zoo/'sw-bs'/'card.json').read_text(encoding='utf-8'))
     assert (card['settings']['bs'], card['settings']['lr']) == (4, 0.05) and 'bs' not in built[1]['settings']
+    assert (card['streams'], card['lr']) == (4, 0.05)                          # the user's streams, though fewer than a small corpus gets
+    assert (built[1]['streams'], built[1]['lr']) == (8, 0.03)                  # the default on a small corpus: 8 streams (MIN_STEPS), TRANSFER_LR
     assert card['valid_loss'] != built[1]['valid_loss']                        # another training, not the reference's
