@@ -251,7 +251,8 @@ def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path
                     parallel=(bible.name if bible and par == str(bible) else par) if init == 'aligned' else None,
                     dict=str(dict_path) if dict_path else None, **({'bible': bible.name} if bible else {}),
                     **{k: v for k, v in src_kw.items() if k != 'base_url'},   # where a file came from is no setting: what came is checked
-                    **{k: v for k, v in dict(bs=bs, lr=lr).items() if v is not None})
+                    **{k: v for k, v in dict(bs=bs, lr=lr).items() if v is not None},
+                    **({} if bs else dict(min_steps=MIN_STEPS)), **(dict(transfer_lr=TRANSFER_LR) if transfer and not lr else {}))   # defaults a later version may change
     keep = ('corpus', 'stats', 'train', 'evaluate', 'report', 'publish') + (('source', 'baseline') + START_STAGES[init] if transfer else ())
     return SimpleNamespace(lang=lang, src=src, bible=bible, size=size, tok=tok, vocab=vocab, cfg=cfg, method=method, transfer=transfer, init=init, parallel=par,
                            main='transfer' if transfer else 'scratch', epochs=epochs, name=name, zoo=zoo, work=zoo.parent/'builds'/name,
@@ -422,7 +423,7 @@ def build(lang, source='bible', size='tiny', method='transfer', epochs=None, nam
 def _build(b, st) -> dict:
     corpus = Path(st.run('corpus', lambda: dict(path=str(_get_corpus(b))))['path'])
     st.run('stats', lambda: _stage_stats(corpus))
-    dls = lm_data(corpus, tok=b.tok, spm_vocab=b.vocab, device=b.dev, min_steps=None if 'bs' in b.settings else MIN_STEPS, **b.cfg)
+    dls = lm_data(corpus, tok=b.tok, spm_vocab=b.vocab, device=b.dev, min_steps=b.settings.get('min_steps'), **b.cfg)
     b.cfg['bs'] = dls.train.bs                               # fewer streams on a small corpus, unless the user chose them
     src_m, src_vocab = _english(b, st, dls, corpus) if b.transfer else (None, None)
     st.run('train', lambda: _train(b, dls, b.main))

@@ -375,3 +375,14 @@ def test_streams_and_rate_are_settings_of_a_build(micro, built, tmp_path, capsys
     assert (card['streams'], card['lr']) == (4, 0.05)                          # the user's streams, though fewer than a small corpus gets
     assert (built[1]['streams'], built[1]['lr']) == (8, 0.03)                  # the default on a small corpus: 8 streams (MIN_STEPS), TRANSFER_LR
     assert card['valid_loss'] != built[1]['valid_loss']                        # another training, not the reference's
+    # the defaults a later version may change are settings of the build: a half-done build made before a change is not mixed
+    assert (built[1]['settings']['min_steps'], built[1]['settings']['transfer_lr']) == (300, 0.03)
+    assert 'min_steps' not in card['settings'] and 'transfer_lr' not in card['settings']
+    old = home/'builds'/'sw-old'; shutil.copytree(built[0].parent/'builds'/'sw-test', old)
+    st = json.loads((old/'state.json').read_text(encoding='utf-8'))
+    for k in ('min_steps', 'transfer_lr'): del st['settings'][k]                 # as a build of 2026-12-02 wrote it
+    st['done'] = {k: v for k, v in st['done'].items() if k in ('corpus', 'stats', 'source')}
+    (old/'state.json').write_text(json.dumps(st), encoding='utf-8'); before = (old/'state.json').read_bytes()
+    err = cli(capsys, *build_args(micro, zoo, name='sw-old'), code=1)[1]
+    assert 'other settings' in err and '--fresh' in err and 'min_steps' in err and len(err.strip().splitlines()) == 1, err
+    assert (old/'state.json').read_bytes() == before and not (zoo/'sw-old').exists()
