@@ -386,3 +386,12 @@ def test_streams_and_rate_are_settings_of_a_build(micro, built, tmp_path, capsys
     err = cli(capsys, *build_args(micro, zoo, name='sw-old'), code=1)[1]
     assert 'other settings' in err and '--fresh' in err and 'min_steps' in err and len(err.strip().splitlines()) == 1, err
     assert (old/'state.json').read_bytes() == before and not (zoo/'sw-old').exists()
+
+
+def test_cli_help_states_the_build_defaults(capsys):
+    "`lmcourse --help` is made without importing torch, so it repeats the zoo's defaults in words: they must be the zoo's"
+    import inspect
+    out = ' '.join(cli(capsys, 'zoo', 'build', '--help')[0].split())
+    min_bs = inspect.signature(lm.streams_for).parameters['min_bs'].default
+    assert f"halved down to {min_bs} while an epoch has under {Z.MIN_STEPS} steps" in out, out
+    assert f"default: {Z.TRANSFER_LR:g} for a transfer" in out, out
