@@ -29,6 +29,11 @@ def _positive(s):
     if not x > 0: raise argparse.ArgumentTypeError(f"must be above 0, not {s}")
     return x
 
+def _out_file(s):
+    "argparse type: a file to write, refused before any work if it names a folder"
+    if Path(s).is_dir(): raise argparse.ArgumentTypeError(f"{s} is a folder: give a file's path")
+    return s
+
 def _seconds(s):
     "argparse type: a number of seconds, 0 or more"
     try: x = float(s)
@@ -142,14 +147,14 @@ def add_corpus_parser(sub):
     w = s.add_parser('wiki', help="extract a language's Wikipedia into JSONL articles")
     w.add_argument('--lang', required=True, help='Wikipedia language code, e.g. sw')
     w.add_argument('--date', default='latest'); w.add_argument('--dump', help='a dump already on disk')
-    w.add_argument('--out', help='output .jsonl or .txt'); w.add_argument('--home', help='cache directory')
+    w.add_argument('--out', type=_out_file, help='output .jsonl or .txt'); w.add_argument('--home', help='cache directory')
     w.add_argument('--min-chars', type=int, default=200); w.add_argument('--procs', type=_count, help='processes (default: all cores)')
     w.add_argument('--limit', type=_count, help='stop after this many pages (a quick look)')
     w.set_defaults(func=_corpus_wiki)
     c = s.add_parser('crawl', help='crawl news or government sites politely (resumable)')
     c.add_argument('seeds', nargs='+', help='seed URLs, or files of URLs one per line')
     c.add_argument('--lang', help='keep pages in this language (ISO 639-1, e.g. sw)')
-    c.add_argument('--out', help='output .jsonl'); c.add_argument('--home', help='cache directory')
+    c.add_argument('--out', type=_out_file, help='output .jsonl'); c.add_argument('--home', help='cache directory')
     c.add_argument('--delay', type=_seconds, default=1.0, help='seconds between requests to one host')
     c.add_argument('--max-pages', type=_count, default=1000, help='stop after keeping this many pages')
     c.add_argument('--max-requests', type=_count, help='stop after this many HTTP requests (default: 10 per page wanted)')
@@ -311,7 +316,7 @@ def add_align_parser(sub):
     p = sub.add_parser('align', help='a bilingual dictionary from two verse-aligned Bibles (IBM Model 1 with a diagonal prior, both ways)')
     p.add_argument('src', help='source Bible: a bundled code (en, es, sw, eu, zu) or a CES .xml(.xz) file')
     p.add_argument('tgt', help='target Bible, the same way')
-    p.add_argument('--out', required=True, help='dictionary to write: tab-separated src, tgt, score, p')
+    p.add_argument('--out', required=True, type=_out_file, help='dictionary to write: tab-separated src, tgt, score, p')
     p.add_argument('--top', type=_count, default=5, help='translations kept for each source word (default 5)')
     p.add_argument('--iters', type=_count, default=5, help='EM iterations in each direction (default 5)')
     p.set_defaults(func=_align)
@@ -339,7 +344,7 @@ def add_sentences_parser(sub):
     p = sub.add_parser('mine', help='translation pairs between two text files (a sentence a line) with a sentence encoder')
     p.add_argument('src', help='source text file, one sentence a line'); p.add_argument('tgt', help='target text file, the same way')
     p.add_argument('--model', required=True, help='a sentence encoder: its name in $LMCOURSE_HOME/sentences, or its folder')
-    p.add_argument('-o', '--out', help='pairs to write (tab-separated score, src_line, tgt_line, src, tgt); default: standard output')
+    p.add_argument('-o', '--out', type=_out_file, help='pairs to write (tab-separated score, src_line, tgt_line, src, tgt); default: standard output')
     p.add_argument('--threshold', type=float, help="keep pairs scoring at least this (ratio margin); default: the encoder's")
     p.add_argument('--aligned', action='store_true', help='line i of SRC translates line i of TGT: measure retrieval instead of mining')
     p.add_argument('--batch', type=_count, default=50_000, help='lines read and embedded at a time: the files are streamed, never read whole (default 50,000)')

@@ -314,7 +314,9 @@ def writing(path):
 # %% ../nbs/00_data.ipynb #3a10e4ba
 def atomic_write(path, data: bytes | str):
     "Write `data` to `path` through a temporary file and a rename, so `path` is never half-written; no temporary file is left"
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    if path.is_dir(): raise IsADirectoryError(f"{path} is a folder: give a file's path")
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
     try:
         with writing(path): tmp.write_bytes(data.encode('utf-8') if isinstance(data, str) else data)

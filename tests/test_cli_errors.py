@@ -59,6 +59,8 @@ def setups(d: Path, http):
         'crawl delay below 0': (['corpus', 'crawl', 'http://127.0.0.1/', '--delay', '-1'], 'argument --delay: must be 0 or more'),
         'Bibles sharing no verse': (['align', 'en', d/'nov.xml', '--out', d/'a1.tsv'], 'share 0 verses with words on both sides'),
         'empty Bible': (['align', 'en', d/'empty.xml', '--out', d/'a2.tsv'], 'empty.xml: file is empty'),
+        'dictionary into a folder': (['align', 'en', 'eu', '--out', d], "is a folder: give a file's path"),
+        'mined pairs into a folder': (['mine', d/'nothere.txt', d/'nothere.txt', '-o', d], "is a folder: give a file's path"),
         'parallel Bible missing': (['zoo', 'build', '--lang', 'sw', '--parallel', d/'nothere.xml', '--home', d/'home'], 'nothere.xml: no such file'),
         'parallel file that is no Bible': (['zoo', 'build', '--lang', 'sw', '--parallel', d/'notext.tsv', '--home', d/'home'],
                                            "notext.tsv, line 1: expected 'verse id<TAB>text'"),
