@@ -221,6 +221,8 @@ def _bible(lang, src, home, base=None) -> tuple[str, Path | None, str]:
     return row.iso3, path, 'bible' if main else re.sub(r"[^\w'+-]+", '_', row.file.rsplit('.', 1)[0])
 
 # %% ../nbs/06_zoo.ipynb #31444ddf
+MIN_STEPS, TRANSFER_LR = 300, 3e-2    # a small corpus trains at fewer streams (`lm_data`'s `min_steps`); the transfer's rate: bench/zoo_settings.py
+
 def _plan(lang, source, size, method, epochs, name, zoo, home, device, dict_path, seed, progress, src_kw, init=None, parallel=None,
           tok=None, vocab=None, bs=None, lr=None) -> SimpleNamespace:
     "Everything a build is made of, its names checked before anything is written"
@@ -396,8 +398,6 @@ def _plain_start(b, dls, src_m, src_vocab):
     m = transplant(src_m, src_vocab, dls.vocab, b.cfg, init=b.init, seed=b.seed, min_shared=0)
     save_torch(m.state_dict(), b.work/'start.pth')
     return dict(shared=len(m.shared), vocab=len(dls.vocab))
-
-MIN_STEPS, TRANSFER_LR = 300, 3e-2    # a small corpus trains at fewer streams (`lm_data`'s `min_steps`); the transfer's rate: bench/zoo_settings.py
 
 def _train(b, dls, kind):
     "Train the transferred LM (from `start.pth`) or the from-scratch one, resumably"
