@@ -403,7 +403,7 @@ def _train(b, dls, kind):
     "Train the transferred LM (from `start.pth`) or the from-scratch one, resumably"
     if kind == 'transfer': m = _load(b.work/'start.pth', len(dls.vocab), b.cfg)
     else: torch.manual_seed(b.seed); m = new_lm(len(dls.vocab), b.cfg)
-    lr = TRANSFER_LR if kind == 'transfer' else b.cfg['lr']          # the transfer's rate; `lmcourse train`'s from scratch
+    lr = b.settings.get('transfer_lr') if kind == 'transfer' else b.cfg['lr']   # the recorded transfer rate; `lmcourse train`'s from scratch
     if kind == b.main and b.lr: lr = b.lr                             # the user's rate is for the build's LM, not the baseline
     learn, curve = train_stage(m, dls, b.work/kind, b.epochs, lr, b.cfg, b.seed, b.progress)
     return dict(curve=curve, log=learn.train_log, streams=b.cfg['bs'], lr=lr)
