@@ -5,7 +5,7 @@ read off each method and scored by `lmcourse.align.lexicon_precision` on the hel
 the bundled Swadesh (+ FreeDict) pairs. Each method is timed from the token lists to the finished dictionary:
 
 - dice: `dice_lexicon` (verse co-occurrence);
-- lmcourse: `WordAligner().fit(bt).lexicon()` (both directions, 5 EM iterations each, numba already compiled);
+- lmcourse: `WordAligner().fit(bt).lexicon()` (both directions at once, 5 EM iterations each, numba already compiled);
 - eflomal: as its README runs it, `eflomal.Aligner()` with default settings, forward and reverse links, then
   grow-diag-final-and (`lmcourse.align.symmetrize`, the `atools -c grow-diag-final-and` step) and link counts
   (`link_lexicon`). Includes eflomal's own file preparation, as `eflomal-align` does.
@@ -14,7 +14,8 @@ Each dictionary is also scored on all the dictionary's words (`all_` columns: th
 many words, so one word moves the precision less). No method here learns from the dictionary, but the train part chose
 `WordAligner`'s two defaults (notebook 07), so there it leans a little its way.
 
-Wall time and CPU time (eflomal samples in several threads; the other two use one core). eflomal is a sampler, so
+Wall time and CPU time (eflomal samples in several threads, `WordAligner` trains its two directions in two threads,
+Dice uses one core). eflomal is a sampler, so
 its precision varies between runs: each method runs --reps times and the table gives mean and spread.
 
     pip install -e ".[bench]"

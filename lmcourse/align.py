@@ -7,6 +7,7 @@ Docs: https://lmcourse.github.io/lmcourse/align.html.md"""
 # %% ../nbs/07_align.ipynb #aa75271d
 from __future__ import annotations
 import json, math, time
+from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,9 @@ from .corpus import tokenize, normalize, read_split
 from .retrieval import SPECIAL, is_word
 
 # %% auto #0
-__all__ = ['Bitext', 'verse_pairs', 'encode', 'lexicon_frame', 'translations', 'dice_lexicon', 'lexicon_precision', 'WordAligner',
-           'symmetrize', 'link_lexicon', 'lm_tokens', 'train_verses', 'aligned_mix', 'aligned_transplant', 'lm_bitext',
-           'lm_lexicon', 'init_runs', 'budget_runs', 'write_lexicon', 'align_bibles']
+__all__ = ['Bitext', 'verse_pairs', 'encode', 'lexicon_frame', 'translations', 'dice_lexicon', 'lexicon_precision', 'both_ways',
+           'WordAligner', 'symmetrize', 'link_lexicon', 'lm_tokens', 'train_verses', 'aligned_mix',
+           'aligned_transplant', 'lm_bitext', 'lm_lexicon', 'init_runs', 'budget_runs', 'write_lexicon', 'align_bibles']
 
 # %% ../nbs/07_align.ipynb #9c948fa2
 @dataclass
@@ -145,7 +146,7 @@ def _tension(so, to, rev, lam, emp, width):
     return lam
 
 # %% ../nbs/07_align.ipynb #46c176a0
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _em(so, to, sid, tid, link, lo, row, nrows, ngv, iters, lam, p0, alpha, rev, width, optimize):
     "EM in one direction: `t[k]` = p(produced word | producing word) of pair `k`; `row[k]`: the producing word; the tension"
     nk = len(row); t, tnull, w = np.ones(nk), np.full(ngv, 1. / ngv), np.empty(width + 1)
@@ -175,6 +176,12 @@ def _em(so, to, sid, tid, link, lo, row, nrows, ngv, iters, lam, p0, alpha, rev,
     return t, tnull, c, lam
 
 # %% ../nbs/07_align.ipynb #14dd6cfa
+def both_ways(f, fwd, rev):
+    "`f(*fwd), f(*rev)` at once in two threads: `f` is compiled with `nogil=True`, so the two directions use two cores"
+    with ThreadPoolExecutor(2) as ex:
+        a, b = ex.submit(f, *fwd), ex.submit(f, *rev)
+        return a.result(), b.result()
+
 class WordAligner:
     "IBM Model 1 in both directions with fast_align's diagonal prior and variational-Bayes counts (Dyer et al. 2013)"
     def __init__(self,
@@ -191,13 +198,14 @@ def fit(self:WordAligner, bt:Bitext):
     t0 = time.time()
     (self.sid, self.so, self.src_vocab), (self.tid, self.to, self.tgt_vocab) = encode(bt.src), encode(bt.tgt)
     ns, nt = len(self.src_vocab), len(self.tgt_vocab)
-    keys, link = np.unique(_pair_keys(self.sid, self.so, self.tid, self.to, nt), return_inverse=True)
+    link, keys = pd.factorize(_pair_keys(self.sid, self.so, self.tid, self.to, nt), sort=True)   # np.unique's answer, by hashing
     self.link, self.pair_src, self.pair_tgt = link.astype(np.int32), (keys // nt).astype(np.int32), (keys % nt).astype(np.int32)
     self.lo = np.concatenate([[0], np.cumsum(np.diff(self.so) * np.diff(self.to))])    # where each verse's pairs start
     self.width = int(max(np.diff(self.so).max(), np.diff(self.to).max()))
     args, hyper = (self.so, self.to, self.sid, self.tid, self.link, self.lo), (self.iters, self.diag, self.p_null, self.alpha)
-    self.t_fwd, self.null_fwd, self.c_fwd, self.tension_fwd = _em(*args, self.pair_src, ns, nt, *hyper, False, self.width, self.optimize)
-    self.t_rev, self.null_rev, self.c_rev, self.tension_rev = _em(*args, self.pair_tgt, nt, ns, *hyper, True, self.width, self.optimize)
+    ((self.t_fwd, self.null_fwd, self.c_fwd, self.tension_fwd),
+     (self.t_rev, self.null_rev, self.c_rev, self.tension_rev)) = both_ways(_em, (*args, self.pair_src, ns, nt, *hyper, False, self.width, self.optimize),
+                                                                            (*args, self.pair_tgt, nt, ns, *hyper, True, self.width, self.optimize))
     self.secs = time.time() - t0
     return self
 
@@ -209,7 +217,7 @@ def lexicon(self:WordAligner, min_score=0.1) -> pd.DataFrame:
     return lexicon_frame(sv[self.pair_src], tv[self.pair_tgt], (self.c_fwd + self.c_rev) / 2, min_score)
 
 # %% ../nbs/07_align.ipynb #5e7afb66
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _viterbi(so, to, sid, tid, link, lo, t, tnull, lam, p0, rev, width):
     "For each produced position (flat over verses), the most probable producing position, -1 for NULL"
     out, w, p = np.full(so[-1] if rev else to[-1], -1, np.int32), np.empty(width + 1), 0
@@ -226,8 +234,8 @@ def _viterbi(so, to, sid, tid, link, lo, t, tnull, lam, p0, rev, width):
 def viterbi(self:WordAligner) -> tuple[np.ndarray, np.ndarray]:
     "The source position of each target token (`fwd`) and the target position of each source token (`rev`); -1: NULL"
     args = (self.so, self.to, self.sid, self.tid, self.link, self.lo)
-    return (_viterbi(*args, self.t_fwd, self.null_fwd, self.tension_fwd, self.p_null, False, self.width),
-            _viterbi(*args, self.t_rev, self.null_rev, self.tension_rev, self.p_null, True, self.width))
+    return both_ways(_viterbi, (*args, self.t_fwd, self.null_fwd, self.tension_fwd, self.p_null, False, self.width),
+                     (*args, self.t_rev, self.null_rev, self.tension_rev, self.p_null, True, self.width))
 
 # %% ../nbs/07_align.ipynb #829c2bc3
 @numba.njit(cache=True)
