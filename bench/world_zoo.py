@@ -22,11 +22,11 @@ import argparse, datetime, functools, json, lzma, os, platform, subprocess, sys,
 from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
 from pathlib import Path
 import pandas as pd
-from lmcourse.data import bible_catalog, read_json
+from lmcourse.data import LANGS, bible_catalog, read_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent/'shared'/'data'/'bible-nt'
-BUNDLED = ['Swahili-NT', 'Basque-NT', 'Zulu-NT']
+BUNDLED = LANGS.bible[LANGS.edition == 'New Testament'].str.removesuffix('.xml').tolist()   # Swahili-NT, Basque-NT, Zulu-NT
 
 
 class Quiet(SimpleHTTPRequestHandler):
