@@ -147,23 +147,39 @@ def _tension(so, to, rev, lam, emp, width):
 
 # %% ../nbs/07_align.ipynb #46c176a0
 @numba.njit(cache=True, nogil=True)
-def _em(so, to, sid, tid, link, lo, row, nrows, ngv, iters, lam, p0, alpha, rev, width, optimize):
+def _cap_fertility(Q, ng, nc, cap, rounds=5):
+    "Scale down each producing position whose expected fertility (column sum of `Q`) is over `cap`, renormalise each row; `rounds` times"
+    for r in range(rounds):
+        over = False
+        for q in range(nc):
+            f = Q[:ng, q].sum()
+            if f > cap:
+                over = True; Q[:ng, q] *= cap / f
+        if not over: return
+        for g in range(ng): Q[g, :nc+1] /= Q[g, :nc+1].sum()
+
+@numba.njit(cache=True, nogil=True)
+def _em(so, to, sid, tid, link, lo, row, nrows, ngv, iters, lam, p0, alpha, rev, width, optimize, cap=0.):
     "EM in one direction: `t[k]` = p(produced word | producing word) of pair `k`; `row[k]`: the producing word; the tension"
     nk = len(row); t, tnull, w = np.ones(nk), np.full(ngv, 1. / ngv), np.empty(width + 1)
     c, cn = np.zeros(nk), np.zeros(ngv)
+    Q, gws = np.empty((width, width + 1)), np.empty(width, np.int64)    # one verse's posteriors: produced x (producing, NULL)
     for it in range(iters):
         c[:], cn[:] = 0., 0.
         emp, mass = 0., 0.
         for v in range(len(so) - 1):                                        # E step: expected counts
             n = to[v+1] - to[v]
-            ng = (so[v+1] - so[v]) if rev else n
+            ng, nc = ((so[v+1] - so[v]) if rev else n), 0
             for g in range(ng):
-                nc, gw = _weights(v, g, so, to, sid, tid, link, lo, t, tnull, lam, p0, rev, w)
+                nc, gws[g] = _weights(v, g, so, to, sid, tid, link, lo, t, tnull, lam, p0, rev, w)
                 z = w[:nc+1].sum()
+                for q in range(nc + 1): Q[g, q] = w[q] / z
+            if cap > 0: _cap_fertility(Q, ng, nc, cap)
+            for g in range(ng):
                 for q in range(nc):
-                    c[link[lo[v] + (g * n + q if rev else q * n + g)]] += w[q] / z
-                    if optimize: emp -= w[q] / z * abs((q + .5) / nc - (g + .5) / ng); mass += w[q] / z
-                cn[gw] += w[nc] / z
+                    c[link[lo[v] + (g * n + q if rev else q * n + g)]] += Q[g, q]
+                    if optimize: emp -= Q[g, q] * abs((q + .5) / nc - (g + .5) / ng); mass += Q[g, q]
+                cn[gws[g]] += Q[g, nc]
         if optimize and lam > 0 and mass > 0 and it < iters - 1: lam = _tension(so, to, rev, lam, emp / mass, width)
         tot, size, s = np.zeros(nrows), np.zeros(nrows), cn.sum()          # M step, per producing word
         for k in range(nk): tot[row[k]] += c[k]; size[row[k]] += 1
@@ -189,7 +205,8 @@ class WordAligner:
                  diag:float=4.,      # fast_align's diagonal tension; 0 gives plain IBM Model 1
                  p_null:float=0.08,  # probability that a token comes from no word of the other side (NULL)
                  alpha:float=0.01,   # Dirichlet prior on each word's translations; 0 gives maximum likelihood
-                 optimize:bool=False): # learn the tension from the data, in each direction (fast_align's `-o`)
+                 optimize:bool=False, # learn the tension from the data, in each direction (fast_align's `-o`)
+                 fertility:float=0.): # > 0: at most this many expected tokens from each token of a verse (posterior regularization)
         store_attr()
 
 @patch
@@ -204,8 +221,8 @@ def fit(self:WordAligner, bt:Bitext):
     self.width = int(max(np.diff(self.so).max(), np.diff(self.to).max()))
     args, hyper = (self.so, self.to, self.sid, self.tid, self.link, self.lo), (self.iters, self.diag, self.p_null, self.alpha)
     ((self.t_fwd, self.null_fwd, self.c_fwd, self.tension_fwd),
-     (self.t_rev, self.null_rev, self.c_rev, self.tension_rev)) = both_ways(_em, (*args, self.pair_src, ns, nt, *hyper, False, self.width, self.optimize),
-                                                                            (*args, self.pair_tgt, nt, ns, *hyper, True, self.width, self.optimize))
+     (self.t_rev, self.null_rev, self.c_rev, self.tension_rev)) = both_ways(_em, (*args, self.pair_src, ns, nt, *hyper, False, self.width, self.optimize, self.fertility),
+                                                                            (*args, self.pair_tgt, nt, ns, *hyper, True, self.width, self.optimize, self.fertility))
     self.secs = time.time() - t0
     return self
 

@@ -39,3 +39,19 @@ def test_a_users_ces_bible_in_another_script(tmp_path):
     back = pd.read_csv(tmp_path/'out'/'en-x.tsv', sep='\t', keep_default_na=False)
     assert back.groupby('src').size().max() == 3 and list(back.columns) == ['src', 'tgt', 'score', 'p']
     assert not [f for f in (tmp_path/'out').iterdir() if f.name != 'en-x.tsv']      # no temporary file left
+
+
+def test_fertility_cap():
+    from lmcourse.align import _cap_fertility
+    rng = np.random.default_rng(0)
+    for ng, nc in [(6, 3), (3, 6), (1, 1), (8, 8)]:
+        Q = rng.random((ng, nc + 1)) ** 3; Q /= Q.sum(1, keepdims=True); P = Q.copy()
+        _cap_fertility(P, ng, nc, 1., rounds=200)                  # enough rounds to converge
+        np.testing.assert_allclose(P.sum(1), 1)                    # still one distribution per produced token
+        assert (P[:, :nc].sum(0) <= 1 + 1e-3).all()                # no producing token over the cap
+        if (Q[:, :nc].sum(0) <= 1).all(): np.testing.assert_array_equal(P, Q)   # nothing over: untouched
+    bt = verse_pairs('en', 'sw'); bt = Bitext(bt.ids[:800], bt.src[:800], bt.tgt[:800])
+    a, b, c = WordAligner().fit(bt), WordAligner(fertility=0).fit(bt), WordAligner(fertility=1).fit(bt)
+    np.testing.assert_array_equal(a.c_fwd, b.c_fwd)                # 0 is off: the default, exactly
+    assert np.abs(c.c_fwd - a.c_fwd).max() > 0.5 and np.abs(c.c_rev - a.c_rev).max() > 0.5   # the cap moves counts
+    assert translations(c.lexicon(), 'jesus', 1) == ['yesu']

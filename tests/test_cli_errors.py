@@ -60,6 +60,7 @@ def setups(d: Path, http):
         'Bibles sharing no verse': (['align', 'en', d/'nov.xml', '--out', d/'a1.tsv'], 'share 0 verses with words on both sides'),
         'empty Bible': (['align', 'en', d/'empty.xml', '--out', d/'a2.tsv'], 'empty.xml: file is empty'),
         'dictionary into a folder': (['align', 'en', 'eu', '--out', d], "is a folder: give a file's path"),
+        'fertility cap of 0': (['align', 'en', 'eu', '--out', d/'a3.tsv', '--fertility', '0'], 'must be above 0, not 0'),
         'mined pairs into a folder': (['mine', d/'nothere.txt', d/'nothere.txt', '-o', d], "is a folder: give a file's path"),
         'parallel Bible missing': (['zoo', 'build', '--lang', 'sw', '--parallel', d/'nothere.xml', '--home', d/'home'], 'nothere.xml: no such file'),
         'parallel file that is no Bible': (['zoo', 'build', '--lang', 'sw', '--parallel', d/'notext.tsv', '--home', d/'home'],
