@@ -17,8 +17,8 @@ many words, so one word moves the precision less). No method here learns from th
 `WordAligner`'s two defaults (notebook 07), so there it leans a little its way.
 
 Wall time and CPU time (eflomal samples in several threads, `WordAligner` trains its two directions in two threads,
-Dice uses one core). eflomal is a sampler, so
-its precision varies between runs: each method runs --reps times and the table gives mean and spread.
+Dice uses one core). eflomal is a sampler, so its precision varies between runs: each method runs --reps times and
+the table gives mean and spread.
 
     pip install -e ".[bench]"
     python bench/align.py [--pairs en-sw en-eu en-zu en-es] [--reps 3] [--out bench/align.json]

@@ -145,7 +145,7 @@ def _tension(so, to, rev, lam, emp, width):
         lam = min(max(lam + 20. * (emp - mod / toks), 0.1), 14.)
     return lam
 
-# %% ../nbs/07_align.ipynb #46c176a0
+# %% ../nbs/07_align.ipynb #d81f5c3e
 @numba.njit(cache=True, nogil=True)
 def _cap_fertility(Q, ng, nc, cap, rounds=5):
     "Scale down each producing position whose expected fertility (column sum of `Q`) is over `cap`, renormalise each row; `rounds` times"
@@ -158,9 +158,10 @@ def _cap_fertility(Q, ng, nc, cap, rounds=5):
         if not over: return
         for g in range(ng): Q[g, :nc+1] /= Q[g, :nc+1].sum()
 
+# %% ../nbs/07_align.ipynb #46c176a0
 @numba.njit(cache=True, nogil=True)
 def _em(so, to, sid, tid, link, lo, row, nrows, ngv, iters, lam, p0, alpha, rev, width, optimize, cap=0.):
-    "EM in one direction: `t[k]` = p(produced word | producing word) of pair `k`; `row[k]`: the producing word; the tension"
+    "EM in one direction: `t[k]` = p(produced word | producing word) of pair `k`; `row[k]`: the producing word; the tension. `cap` > 0: `_cap_fertility` in every E step"
     nk = len(row); t, tnull, w = np.ones(nk), np.full(ngv, 1. / ngv), np.empty(width + 1)
     c, cn = np.zeros(nk), np.zeros(ngv)
     Q, gws = np.empty((width, width + 1)), np.empty(width, np.int64)    # one verse's posteriors: produced x (producing, NULL)
