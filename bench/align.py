@@ -8,6 +8,8 @@ the bundled Swadesh (+ FreeDict) pairs. Each method is timed from the token list
 - lmcourse: `WordAligner().fit(bt).lexicon()` (both directions at once, 5 EM iterations each, numba already compiled);
 - lmcourse_fert: the same with `fertility=1` (each token's expected fertility capped at 1 in every E step: an option,
   not the default);
+- lmcourse_agree: `fertility=1, agree=True, iters=6` (the two directions trained by agreement from the second
+  iteration, in one thread: an option, not the default);
 - eflomal: as its README runs it, `eflomal.Aligner()` with default settings, forward and reverse links, then
   grow-diag-final-and (`lmcourse.align.symmetrize`, the `atools -c grow-diag-final-and` step) and link counts
   (`link_lexicon`). Includes eflomal's own file preparation, as `eflomal-align` does.
@@ -63,7 +65,8 @@ def run_eflomal(bt):
 
 
 METHODS = {'dice': dice_lexicon, 'lmcourse': lambda bt: WordAligner().fit(bt).lexicon(),
-           'lmcourse_fert': lambda bt: WordAligner(fertility=1).fit(bt).lexicon(), 'eflomal': run_eflomal}
+           'lmcourse_fert': lambda bt: WordAligner(fertility=1).fit(bt).lexicon(),
+           'lmcourse_agree': lambda bt: WordAligner(fertility=1, agree=True, iters=6).fit(bt).lexicon(), 'eflomal': run_eflomal}
 
 
 def main():

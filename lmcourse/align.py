@@ -160,6 +160,29 @@ def _cap_fertility(Q, ng, nc, cap, rounds=5):
 
 # %% ../nbs/07_align.ipynb #46c176a0
 @numba.njit(cache=True, nogil=True)
+def _posteriors(v, so, to, sid, tid, link, lo, t, tnull, lam, p0, rev, w, Q, gws, cap):
+    "Fill `Q` with verse `v`'s posteriors (produced x (producing, NULL)), `gws` with the produced words; `cap` > 0: `_cap_fertility`"
+    ng, nc = ((so[v+1] - so[v]) if rev else (to[v+1] - to[v])), 0
+    for g in range(ng):
+        nc, gws[g] = _weights(v, g, so, to, sid, tid, link, lo, t, tnull, lam, p0, rev, w)
+        z = w[:nc+1].sum()
+        for q in range(nc + 1): Q[g, q] = w[q] / z
+    if cap > 0: _cap_fertility(Q, ng, nc, cap)
+    return ng, nc
+
+@numba.njit(cache=True, nogil=True)
+def _mstep(c, cn, row, nrows, ngv, alpha, t, tnull):
+    "M step, per producing word: `t` and `tnull` from expected counts `c` and NULL counts `cn`; variational Bayes if `alpha` > 0"
+    nk = len(row); tot, size, s = np.zeros(nrows), np.zeros(nrows), cn.sum()
+    for k in range(nk): tot[row[k]] += c[k]; size[row[k]] += 1
+    if alpha > 0:
+        for k in range(nk): t[k] = math.exp(_digamma(c[k] + alpha) - _digamma(tot[row[k]] + alpha * size[row[k]]))
+        for q in range(ngv): tnull[q] = math.exp(_digamma(cn[q] + alpha) - _digamma(s + alpha * ngv))
+    else:                                                               # maximum likelihood, as in ibm1_dense
+        for k in range(nk): t[k] = c[k] / tot[row[k]]
+        tnull[:] = cn / s
+
+@numba.njit(cache=True, nogil=True)
 def _em(so, to, sid, tid, link, lo, row, nrows, ngv, iters, lam, p0, alpha, rev, width, optimize, cap=0.):
     "EM in one direction: `t[k]` = p(produced word | producing word) of pair `k`; `row[k]`: the producing word; the tension. `cap` > 0: `_cap_fertility` in every E step"
     nk = len(row); t, tnull, w = np.ones(nk), np.full(ngv, 1. / ngv), np.empty(width + 1)
@@ -170,27 +193,40 @@ def _em(so, to, sid, tid, link, lo, row, nrows, ngv, iters, lam, p0, alpha, rev,
         emp, mass = 0., 0.
         for v in range(len(so) - 1):                                        # E step: expected counts
             n = to[v+1] - to[v]
-            ng, nc = ((so[v+1] - so[v]) if rev else n), 0
-            for g in range(ng):
-                nc, gws[g] = _weights(v, g, so, to, sid, tid, link, lo, t, tnull, lam, p0, rev, w)
-                z = w[:nc+1].sum()
-                for q in range(nc + 1): Q[g, q] = w[q] / z
-            if cap > 0: _cap_fertility(Q, ng, nc, cap)
+            ng, nc = _posteriors(v, so, to, sid, tid, link, lo, t, tnull, lam, p0, rev, w, Q, gws, cap)
             for g in range(ng):
                 for q in range(nc):
                     c[link[lo[v] + (g * n + q if rev else q * n + g)]] += Q[g, q]
                     if optimize: emp -= Q[g, q] * abs((q + .5) / nc - (g + .5) / ng); mass += Q[g, q]
                 cn[gws[g]] += Q[g, nc]
         if optimize and lam > 0 and mass > 0 and it < iters - 1: lam = _tension(so, to, rev, lam, emp / mass, width)
-        tot, size, s = np.zeros(nrows), np.zeros(nrows), cn.sum()          # M step, per producing word
-        for k in range(nk): tot[row[k]] += c[k]; size[row[k]] += 1
-        if alpha > 0:                                                       # variational Bayes
-            for k in range(nk): t[k] = math.exp(_digamma(c[k] + alpha) - _digamma(tot[row[k]] + alpha * size[row[k]]))
-            for q in range(ngv): tnull[q] = math.exp(_digamma(cn[q] + alpha) - _digamma(s + alpha * ngv))
-        else:                                                               # maximum likelihood, as in ibm1_dense
-            for k in range(nk): t[k] = c[k] / tot[row[k]]
-            tnull[:] = cn / s
+        _mstep(c, cn, row, nrows, ngv, alpha, t, tnull)
     return t, tnull, c, lam
+
+# %% ../nbs/07_align.ipynb #b3f8d1e4
+@numba.njit(cache=True, nogil=True)
+def _em_agree(so, to, sid, tid, link, lo, psrc, ptgt, ns, nt, iters, lam, p0, alpha, width, cap=0.):
+    "EM in both directions at once, by agreement from the second iteration: a link's count is the product of its two posteriors"
+    nk = len(psrc); w = np.empty(width + 1)
+    tf, nf, tr, nr = np.ones(nk), np.full(nt, 1. / nt), np.ones(nk), np.full(ns, 1. / ns)
+    cf, cnf, cr, cnr = np.zeros(nk), np.zeros(nt), np.zeros(nk), np.zeros(ns)
+    Qf, Qr = np.empty((width, width + 1)), np.empty((width, width + 1))   # target x (source, NULL); source x (target, NULL)
+    gf, gr = np.empty(width, np.int64), np.empty(width, np.int64)
+    for it in range(iters):
+        cf[:], cnf[:], cr[:], cnr[:] = 0., 0., 0., 0.
+        for v in range(len(so) - 1):
+            n, _ = _posteriors(v, so, to, sid, tid, link, lo, tf, nf, lam, p0, False, w, Qf, gf, cap)
+            m, _ = _posteriors(v, so, to, sid, tid, link, lo, tr, nr, lam, p0, True, w, Qr, gr, cap)
+            for i in range(m):
+                for j in range(n):
+                    k = link[lo[v] + i * n + j]
+                    if it == 0: cf[k] += Qf[j, i]; cr[k] += Qr[i, j]
+                    else: a = Qf[j, i] * Qr[i, j]; cf[k] += a; cr[k] += a
+            for j in range(n): cnf[gf[j]] += Qf[j, m]
+            for i in range(m): cnr[gr[i]] += Qr[i, n]
+        _mstep(cf, cnf, psrc, ns, nt, alpha, tf, nf)
+        _mstep(cr, cnr, ptgt, nt, ns, alpha, tr, nr)
+    return (tf, nf, cf, lam), (tr, nr, cr, lam)
 
 # %% ../nbs/07_align.ipynb #14dd6cfa
 def both_ways(f, fwd, rev):
@@ -207,7 +243,8 @@ class WordAligner:
                  p_null:float=0.08,  # probability that a token comes from no word of the other side (NULL)
                  alpha:float=0.01,   # Dirichlet prior on each word's translations; 0 gives maximum likelihood
                  optimize:bool=False, # learn the tension from the data, in each direction (fast_align's `-o`)
-                 fertility:float=0.): # > 0: at most this many expected tokens from each token of a verse (posterior regularization)
+                 fertility:float=0., # > 0: at most this many expected tokens from each token of a verse (posterior regularization)
+                 agree:bool=False):  # train the two directions by agreement (`_em_agree`), in one thread
         store_attr()
 
 @patch
@@ -221,9 +258,11 @@ def fit(self:WordAligner, bt:Bitext):
     self.lo = np.concatenate([[0], np.cumsum(np.diff(self.so) * np.diff(self.to))])    # where each verse's pairs start
     self.width = int(max(np.diff(self.so).max(), np.diff(self.to).max()))
     args, hyper = (self.so, self.to, self.sid, self.tid, self.link, self.lo), (self.iters, self.diag, self.p_null, self.alpha)
-    ((self.t_fwd, self.null_fwd, self.c_fwd, self.tension_fwd),
-     (self.t_rev, self.null_rev, self.c_rev, self.tension_rev)) = both_ways(_em, (*args, self.pair_src, ns, nt, *hyper, False, self.width, self.optimize, self.fertility),
-                                                                            (*args, self.pair_tgt, nt, ns, *hyper, True, self.width, self.optimize, self.fertility))
+    if self.agree and self.optimize: raise ValueError("WordAligner: `optimize` learns each direction's tension on its own; it cannot be combined with `agree`")
+    if self.agree: fwd, rev = _em_agree(*args, self.pair_src, self.pair_tgt, ns, nt, *hyper, self.width, self.fertility)
+    else: fwd, rev = both_ways(_em, (*args, self.pair_src, ns, nt, *hyper, False, self.width, self.optimize, self.fertility),
+                               (*args, self.pair_tgt, nt, ns, *hyper, True, self.width, self.optimize, self.fertility))
+    (self.t_fwd, self.null_fwd, self.c_fwd, self.tension_fwd), (self.t_rev, self.null_rev, self.c_rev, self.tension_rev) = fwd, rev
     self.secs = time.time() - t0
     return self
 

@@ -55,3 +55,16 @@ def test_fertility_cap():
     np.testing.assert_array_equal(a.c_fwd, b.c_fwd)                # 0 is off: the default, exactly
     assert np.abs(c.c_fwd - a.c_fwd).max() > 0.5 and np.abs(c.c_rev - a.c_rev).max() > 0.5   # the cap moves counts
     assert translations(c.lexicon(), 'jesus', 1) == ['yesu']
+
+
+def test_agreement():
+    "`agree=True`: the first iteration is the default's; afterwards both directions count each link alike"
+    bt = verse_pairs('en', 'sw'); bt = Bitext(bt.ids[:800], bt.src[:800], bt.tgt[:800])
+    for fert in (0., 1.):
+        one, ag1 = WordAligner(iters=1, fertility=fert).fit(bt), WordAligner(iters=1, fertility=fert, agree=True).fit(bt)
+        np.testing.assert_allclose(ag1.c_fwd, one.c_fwd); np.testing.assert_allclose(ag1.c_rev, one.c_rev)
+    a, d = WordAligner(agree=True).fit(bt), WordAligner().fit(bt)
+    np.testing.assert_array_equal(a.c_fwd, a.c_rev)                 # one count per link, from the two posteriors' product
+    assert a.c_fwd.sum() < d.c_fwd.sum() - 100                      # links only one direction wants count less
+    assert translations(a.lexicon(), 'jesus', 1) == ['yesu']
+    assert (a.viterbi()[0] >= -1).all()
