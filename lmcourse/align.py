@@ -158,7 +158,7 @@ def _cap_fertility(Q, ng, nc, cap, rounds=5):
         if not over: return
         for g in range(ng): Q[g, :nc+1] /= Q[g, :nc+1].sum()
 
-# %% ../nbs/07_align.ipynb #46c176a0
+# %% ../nbs/07_align.ipynb #c1d9e7a2
 @numba.njit(cache=True, nogil=True)
 def _posteriors(v, so, to, sid, tid, link, lo, t, tnull, lam, p0, rev, w, Q, gws, cap):
     "Fill `Q` with verse `v`'s posteriors (produced x (producing, NULL)), `gws` with the produced words; `cap` > 0: `_cap_fertility`"
@@ -182,6 +182,7 @@ def _mstep(c, cn, row, nrows, ngv, alpha, t, tnull):
         for k in range(nk): t[k] = c[k] / tot[row[k]]
         tnull[:] = cn / s
 
+# %% ../nbs/07_align.ipynb #46c176a0
 @numba.njit(cache=True, nogil=True)
 def _em(so, to, sid, tid, link, lo, row, nrows, ngv, iters, lam, p0, alpha, rev, width, optimize, cap=0.):
     "EM in one direction: `t[k]` = p(produced word | producing word) of pair `k`; `row[k]`: the producing word; the tension. `cap` > 0: `_cap_fertility` in every E step"
