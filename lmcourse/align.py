@@ -20,7 +20,8 @@ from .retrieval import SPECIAL, is_word
 # %% auto #0
 __all__ = ['Bitext', 'verse_pairs', 'encode', 'lexicon_frame', 'translations', 'dice_lexicon', 'lexicon_precision', 'both_ways',
            'WordAligner', 'symmetrize', 'link_lexicon', 'lm_tokens', 'train_verses', 'aligned_mix',
-           'aligned_transplant', 'lm_bitext', 'lm_lexicon', 'init_runs', 'budget_runs', 'write_lexicon', 'align_bibles']
+           'aligned_transplant', 'lm_bitext', 'lm_lexicon', 'init_runs', 'freeze_costs', 'budget_runs', 'write_lexicon',
+           'align_bibles']
 
 # %% ../nbs/07_align.ipynb #9c948fa2
 @dataclass
@@ -394,6 +395,13 @@ def init_runs(path) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.Series]:
     sh = {(l['lang'], c): t / l['tokens_to_scratch']['scratch'] for l in res['languages'] for c, t in l.get('tokens_to_scratch', {}).items()}
     share = pd.Series(list(sh.values()), pd.MultiIndex.from_tuples(list(sh), names=['lang', 'cond']), float, 'tokens_to_scratch_share')
     return res, pd.DataFrame(res['runs']), pd.DataFrame(res.get('curves', [])), share
+
+def freeze_costs(runs:pd.DataFrame) -> pd.DataFrame:
+    "Per language and start: test bits per character trained whole and with the body frozen (means over the seeds of one run), the cost of freezing, `sd` the two sds summed"
+    g, pairs = runs.groupby(['lang', 'cond'], sort=False).test_bpc.agg(['mean', 'std']), dict(frozen_en='full', frozen_mapped='mapped', frozen_aligned='aligned')
+    rows = [dict(lang=l, cond=pairs[f], whole=g.loc[(l, pairs[f]), 'mean'], frozen=g.loc[(l, f), 'mean'], sd=g.loc[(l, pairs[f]), 'std'] + g.loc[(l, f), 'std'])
+            for l, f in g.index if f in pairs]
+    return pd.DataFrame(rows).assign(cost=lambda d: d.frozen - d.whole)
 
 def budget_runs(*paths) -> tuple[list[dict], pd.DataFrame]:
     "Saved `bench/init.py --budget` results: their JSONs and the runs at each start's chosen learning rate"
