@@ -270,8 +270,8 @@ def fit(self:WordAligner, bt:Bitext):
 
 # %% ../nbs/07_align.ipynb #63ceb80e
 @patch
-def lexicon(self:WordAligner, min_score=0.1) -> pd.DataFrame:
-    "Translations with probabilities: a pair's score is the mean of its expected counts in the two directions"
+def lexicon(self:WordAligner, min_score=0.) -> pd.DataFrame:
+    "Translations with probabilities: a pair's score is the mean of its expected counts in the two directions; pairs at or below `min_score` left out"
     sv, tv = np.array(self.src_vocab, dtype=object), np.array(self.tgt_vocab, dtype=object)
     return lexicon_frame(sv[self.pair_src], tv[self.pair_tgt], (self.c_fwd + self.c_rev) / 2, min_score)
 

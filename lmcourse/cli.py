@@ -320,7 +320,7 @@ def add_align_parser(sub):
     p.add_argument('--top', type=_count, default=5, help='translations kept for each source word (default 5)')
     p.add_argument('--iters', type=_count, default=5, help='EM iterations in each direction (default 5)')
     p.add_argument('--fertility', type=_positive, default=0., help='at most this many expected words from each word of a verse, e.g. 1 '
-                   '(posterior regularization, notebook 07: better on a whole Bible, 1.2-1.4x the time; default: no cap)')
+                   '(posterior regularization, notebook 07: better on a whole Bible, 1.0-1.2x the time; default: no cap)')
     p.add_argument('--agree', action='store_true', help='train the two directions by agreement (notebook 07; with --fertility 1 and '
                    '--iters 6, level with eflomal on a whole Bible at about twice the default\'s time)')
     p.set_defaults(func=_align)
