@@ -14,8 +14,8 @@ same budget, data and seeds (`freeze.freeze_experiment`):
 
 With --frozen (Swahili by default) the mean, mapped and aligned starts are also trained with the body frozen
 (embedding and decoder bias only: notebook 04's question); Basque and Zulu's frozen runs are
-`--langs eu zu --frozen eu zu --out bench/init[_sp]_frozen_euzu.json` (with --tok sp for the second). Each run records its validation perplexity curve
-(every --every batches) and its final bits per character of the test split (`lm.text_bpc`: every token, `xxunk`
+`--langs eu zu --frozen eu zu --out bench/init[_sp]_frozen_euzu.json` (with --tok sp for the second). Each run records
+its validation perplexity curve (every --every batches) and its final bits per character of the test split (`lm.text_bpc`: every token, `xxunk`
 spelled); within one language every run shares one vocabulary, so the curve's perplexity orders runs as bits per
 character would. `tokens_to_scratch`: tokens the mean curve of a start needs to reach scratch's final validation
 perplexity.
